@@ -1,0 +1,33 @@
+"""What a provider declares about each kind it serves.
+
+The planner reads this (which fields force a replacement, which are sensitive, which spec field
+is the real-world identity) without importing any provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    api_version: str  # "local.kedge.dev/v1"
+    kind: str  # "File"
+    schema: Mapping[str, Any]  # JSON Schema of ``spec``
+    description: str = ""
+    outputs: Mapping[str, str] = field(default_factory=dict)  # output -> what it is
+    sensitive: frozenset[str] = frozenset()  # spec paths whose values are redacted
+    replace_on: frozenset[str] = frozenset()  # spec paths whose change forces a replace
+    # A spec field that names the real-world object (File.path). None: the external name is
+    # ``kedge.dev/external-name`` or ``metadata.name``.
+    identity_field: str | None = None
+
+    @property
+    def group(self) -> str:
+        return self.api_version.split("/", 1)[0]
+
+    @property
+    def provider(self) -> str:
+        return self.group.split(".", 1)[0]

@@ -1,0 +1,86 @@
+"""The plan model (after OpenTofu's ``plans`` package): plain data, no behaviour but summaries."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kedge.model import Diagnostic, Resource, ResourceKey
+from kedge.model.diagnostics import has_errors
+from kedge.model.values import redact
+
+
+class Action(enum.StrEnum):
+    NOOP = "noop"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    path: str
+    before: Any
+    after: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "before": redact(self.before), "after": redact(self.after)}
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    key: ResourceKey
+    before: Mapping[str, Any] | None = None  # observed state (None: does not exist)
+    after: Mapping[str, Any] | None = None  # desired spec (None: to be deleted)
+    diff: Sequence[FieldDiff] = ()
+    reason: str = ""  # for humans only
+    resource: Resource | None = None  # desired resource (None for deletes)
+    # delete only: forget the resource instead of deleting it (Orphan, ObserveOnly, already gone)
+    forget_only: bool = False
+    adopt: bool = False  # the change takes over an existing unowned object
+    drift: bool = False  # the object exists and differs from the desired state
+
+    @property
+    def is_change(self) -> bool:
+        return self.action is not Action.NOOP
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "apiVersion": self.key.api_version,
+            "kind": self.key.kind,
+            "name": self.key.name,
+            "diff": [d.to_json() for d in self.diff],
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: Sequence[Change] = ()
+    diagnostics: Sequence[Diagnostic] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.is_change for c in self.changes)
+
+    def summary(self) -> dict[str, int]:
+        counts = {a.value: 0 for a in Action}
+        for c in self.changes:
+            counts[c.action.value] += 1
+        return {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_json() for c in self.changes],
+            "summary": self.summary(),
+            "diagnostics": [d.to_json() for d in self.diagnostics],
+        }

@@ -1,0 +1,1 @@
+"""Providers: one subpackage per target system, all speaking the contract in ``base``."""

@@ -1,0 +1,106 @@
+"""The provider contract (after crossplane-runtime's ExternalClient and Terraform's protocol).
+
+A provider declares its kinds (``KindSpec``: JSON Schema, outputs, sensitive and
+replace-forcing fields) and connects to a target with the settings of a ProviderConfig:
+
+    client = provider.connect(settings, ConnectContext(app="payments", provider_config="default"))
+    observed = client.observe_many("File", targets)     # batched; never changes anything
+    applied = client.create(target)                     # every call idempotent
+    client.update(target, observed[target.key], diff)
+    client.delete(target, observed[target.key])
+    client.close()
+
+``observe_many`` returns an ``Observation`` for every target; a failure raises
+``ProviderError`` (never an ``Observation(exists=False)``: an error is not "gone").
+Providers register under the ``kedge.providers`` entry point group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from kedge.model import KindSpec, Observation, ResourceKey
+
+__all__ = [
+    "Applied",
+    "Client",
+    "ConnectContext",
+    "FieldChange",
+    "Observation",
+    "Provider",
+    "Target",
+    "WatchEvent",
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One resource as the provider needs it.
+
+    ``spec`` is the desired spec (``Secret`` values inside; call ``kedge.model.values.reveal``
+    to get clear values) or, for a delete, the last applied spec from the inventory.
+    ``outputs`` are the last known outputs (e.g. a VPC id), empty for a resource never created.
+    """
+
+    key: ResourceKey
+    external_id: str
+    spec: Mapping[str, Any]
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    path: str  # dotted spec path, e.g. "tags.env"
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The outcome of a create or update: outputs other resources may reference."""
+
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectContext:
+    app: str  # the owning app: used for ownership marks (tags, comments, xattrs)
+    provider_config: str = "default"
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """A change seen by a push-based watch. ``key`` None means "something of this kind"."""
+
+    kind: str
+    external_id: str | None = None
+    detail: str = ""
+
+
+@runtime_checkable
+class Client(Protocol):
+    def observe_many(self, kind: str, targets: Sequence[Target]) -> Mapping[ResourceKey, Observation]: ...
+
+    def create(self, target: Target) -> Applied: ...
+
+    def update(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Applied: ...
+
+    def delete(self, target: Target, observed: Observation) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Watchable(Protocol):
+    def watch(self) -> Iterator[WatchEvent]: ...
+
+
+class Provider(Protocol):
+    """What the ``kedge.providers`` entry point yields (an instance, or a zero-arg factory)."""
+
+    name: str  # "local", "postgres", "aws"
+    kinds: Mapping[str, KindSpec]  # by kind name
+    settings_schema: Mapping[str, Any]  # JSON Schema of ProviderConfig.spec.settings
+
+    def connect(self, settings: Mapping[str, Any], context: ConnectContext) -> Client: ...
