@@ -43,6 +43,7 @@ class Change:
     forget_only: bool = False
     adopt: bool = False  # the change takes over an existing unowned object
     drift: bool = False  # the object exists and differs from the desired state
+    statements: Sequence[str] = ()  # what the provider will run (DDL), when it can tell
 
     @property
     def is_change(self) -> bool:
@@ -56,6 +57,7 @@ class Change:
             "name": self.key.name,
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
+            **({"statements": list(self.statements)} if self.statements else {}),
         }
 
 

@@ -17,6 +17,7 @@ Providers register under the ``kedge.providers`` entry point group.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -29,9 +30,11 @@ __all__ = [
     "ConnectContext",
     "FieldChange",
     "Observation",
+    "Previewable",
     "Provider",
     "Target",
     "WatchEvent",
+    "Watchable",
 ]
 
 
@@ -48,6 +51,7 @@ class Target:
     external_id: str
     spec: Mapping[str, Any]
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)  # e.g. kedge.dev/allow-destructive
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,21 @@ class Client(Protocol):
 
 
 class Watchable(Protocol):
-    def watch(self) -> Iterator[WatchEvent]: ...
+    """Optional: push-based change notifications (inotify, LISTEN/NOTIFY, ...)."""
+
+    def watch(self, stop: threading.Event | None = None) -> Iterator[WatchEvent]: ...
+
+
+class Previewable(Protocol):
+    """Optional: the exact statements an update or create will run, shown in the plan.
+
+    Raises ``ConfigError`` when the change is refused before anything runs (e.g. a destructive
+    table change without ``kedge.dev/allow-destructive: "true"``).
+    """
+
+    def preview(
+        self, target: Target, observed: Observation, diff: Sequence[FieldChange]
+    ) -> Sequence[str]: ...
 
 
 class Provider(Protocol):
