@@ -7,8 +7,8 @@ directory in one pass, the way a compiler reports every error.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 
