@@ -1,0 +1,204 @@
+"""The planner: a pure function from (desired, observed, inventory) to a ``Plan``.
+
+It implements the safety rules of the design (section 2): ownership and conflicts, adoption,
+management and deletion policies, prevent-destroy, ignore-fields, and the two prune guards (an
+empty source, and a prune of more than half of an app). It reads no clock, touches no
+database and calls no provider: the engine gathers the inputs and performs the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kedge.model import (
+    DeletionPolicy,
+    Diagnostic,
+    Identity,
+    InventoryEntry,
+    KindSpec,
+    ManagementPolicy,
+    Observation,
+    Resource,
+)
+from kedge.planning.diff import diff_spec, is_ignored, mask_observed
+from kedge.planning.plan import Action, Change, FieldDiff, Plan
+
+KindLookup = Callable[[str, str], KindSpec | None]
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    app: str
+    desired: Sequence[Resource]
+    observed: Mapping[Identity, Observation]  # every desired identity and every inventory identity
+    inventory: Sequence[InventoryEntry] = ()  # what this app owns
+    owners: Mapping[Identity, str] = field(default_factory=dict)  # owner app of any identity
+    intents: Collection[Identity] = ()  # creates this app started and may not have recorded
+    prune: bool = False
+    allow_empty: bool = False
+    confirm_prune: bool = False
+
+
+def plan(inp: PlanInput, kinds: KindLookup) -> Plan:
+    changes: list[Change] = []
+    diagnostics: list[Diagnostic] = []
+    by_key = {e.key: e for e in inp.inventory}
+    for resource in inp.desired:
+        change, diags = _plan_resource(inp, resource, by_key.get(resource.key), kinds)
+        diagnostics.extend(diags)
+        if change is not None:
+            changes.append(change)
+    desired_ids = {r.identity() for r in inp.desired}
+    desired_keys = {r.key for r in inp.desired}
+    leftovers = [e for e in inp.inventory if e.identity not in desired_ids]
+    # A resource whose identity changed (a File moved to another path) replaces its old object:
+    # that delete is part of the change itself, not a prune.
+    moved = [e for e in leftovers if e.key in desired_keys]
+    for e in moved:
+        change, diag = _plan_delete(inp, e, "identity changed; the old object is replaced")
+        changes.extend([change] if change else [])
+        diagnostics.extend([diag] if diag else [])
+    deletes, diags = _plan_prune(inp, [e for e in leftovers if e.key not in desired_keys])
+    changes.extend(deletes)
+    diagnostics.extend(diags)
+    return Plan(changes=changes, diagnostics=diagnostics)
+
+
+def _plan_resource(
+    inp: PlanInput, r: Resource, entry: InventoryEntry | None, kinds: KindLookup
+) -> tuple[Change | None, list[Diagnostic]]:
+    identity = r.identity()
+    owner = inp.owners.get(identity)
+    if owner is not None and owner != inp.app:
+        msg = f"{r.key}: {identity.external_id} is owned by app {owner!r}; an object has one owner app"
+        return None, [_error(r, msg)]
+    observed = inp.observed.get(identity)
+    if observed is None:
+        return None, [_error(r, f"{r.key}: was not observed; cannot plan it")]
+    policy = r.management_policy
+    if not observed.exists:
+        gone = " (deleted outside Kedge)" if entry is not None else ""
+        if policy is ManagementPolicy.OBSERVE_ONLY:
+            reason = f"does not exist{gone}; management-policy ObserveOnly: not created"
+            return Change(Action.NOOP, r.key, None, r.spec, reason=reason, resource=r, drift=True), []
+        return Change(Action.CREATE, r.key, None, r.spec, reason=f"does not exist{gone}", resource=r), []
+
+    if observed.owner is not None and observed.owner != inp.app:
+        msg = (
+            f"{r.key}: {identity.external_id} exists and is marked as owned by app "
+            f"{observed.owner!r}; an object has one owner app"
+        )
+        return None, [_error(r, msg)]
+    owned = (
+        (entry is not None and entry.identity == identity)
+        or owner == inp.app
+        or observed.owner == inp.app
+        or identity in inp.intents
+        or policy is ManagementPolicy.OBSERVE_ONLY  # only reads: needs no adoption
+    )
+    adopt = False
+    if not owned:
+        if not r.adopt:
+            msg = (
+                f"{r.key}: {identity.external_id} already exists and is not managed by Kedge; "
+                'set the annotation kedge.dev/adopt: "true" to take it over'
+            )
+            return None, [_error(r, msg)]
+        adopt = True
+
+    spec = kinds(r.key.api_version, r.key.kind)
+    state = mask_observed(r.spec, observed.state, spec.sensitive if spec else frozenset())
+    diff = diff_spec(r.spec, state, spec.schema if spec else None, r.ignore_fields)
+    in_git_unchanged = entry is not None and dict(entry.spec) == dict(r.raw_spec)
+
+    def change(action: Action, reason: str, drift: bool = False) -> Change:
+        return Change(action, r.key, state, r.spec, diff, reason, r, adopt=adopt, drift=drift)
+
+    if not diff:
+        return change(Action.NOOP, "adopt existing object (no changes)" if adopt else ""), []
+    drift = in_git_unchanged or entry is None
+    if policy is not ManagementPolicy.FULL:
+        return change(Action.NOOP, f"differs; management-policy {policy.value}: not changed", True), []
+    forcing = _forcing_replace(diff, spec)
+    if forcing:
+        if r.prevent_destroy:
+            msg = (
+                f"{r.key}: changing {', '.join(forcing)} replaces the object, and "
+                "kedge.dev/prevent-destroy is set; remove the annotation to allow it"
+            )
+            return None, [_error(r, msg)]
+        return change(Action.REPLACE, f"{', '.join(forcing)} cannot change in place", drift), []
+    reason = "adopt existing object" if adopt else ("drift from desired state" if drift else "")
+    return change(Action.UPDATE, reason, drift), []
+
+
+def _error(r: Resource, message: str) -> Diagnostic:
+    return Diagnostic.error(message, file=r.file, line=r.line)
+
+
+def _forcing_replace(diff: Sequence[FieldDiff], spec: KindSpec | None) -> list[str]:
+    if spec is None or not spec.replace_on:
+        return []
+    paths = list(spec.replace_on)
+    return [d.path for d in diff if is_ignored(d.path, paths)]
+
+
+def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[list[Change], list[Diagnostic]]:
+    if not leftovers:
+        return [], []
+    names = ", ".join(str(e.key) for e in leftovers[:10]) + (" ..." if len(leftovers) > 10 else "")
+    if not inp.prune:
+        msg = f"{len(leftovers)} resource(s) are no longer in the source: {names}; prune to delete them"
+        return [], [Diagnostic.warning(msg)]
+    if not inp.desired and not inp.allow_empty:
+        msg = (
+            f"the source renders no resources; refusing to prune all {len(leftovers)} of them. "
+            "If the app really is empty, set syncPolicy.allowEmpty (kedge apply --allow-empty)"
+        )
+        return [], [Diagnostic.error(msg)]
+    changes: list[Change] = []
+    errors: list[Diagnostic] = []
+    for e in leftovers:
+        change, diag = _plan_delete(inp, e, "no longer in the source")
+        changes.extend([change] if change else [])
+        errors.extend([diag] if diag else [])
+    real = sum(1 for c in changes if not c.forget_only)
+    if real * 2 > len(inp.inventory) and not inp.confirm_prune:
+        errors.append(
+            Diagnostic.error(
+                f"prune would delete {real} of the app's {len(inp.inventory)} resources (more than half); "
+                "check the source, then confirm with --confirm-prune"
+            )
+        )
+    return changes, errors
+
+
+def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | None, Diagnostic | None]:
+    observed = inp.observed.get(e.identity)
+    if observed is None:  # an error is never read as "gone"
+        return None, Diagnostic.error(f"{e.key}: was not observed; cannot decide whether to delete it")
+    before = observed.state
+    forget = _forget_reason(inp.app, e, observed)
+    if forget:
+        return Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True), None
+    if e.annotation("prevent-destroy").lower() == "true":
+        msg = (
+            f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
+            "remove the annotation in git first, or put the resource back"
+        )
+        return None, Diagnostic.error(msg)
+    return Change(Action.DELETE, e.key, before, None, reason=why), None
+
+
+def _forget_reason(app: str, e: InventoryEntry, observed: Observation) -> str:
+    if not observed.exists:
+        return "already gone; forgotten"
+    if e.annotation("deletion-policy") == DeletionPolicy.ORPHAN.value:
+        return "deletion-policy Orphan: left in place, forgotten"
+    policy = e.annotation("management-policy")
+    if policy in (ManagementPolicy.OBSERVE_ONLY.value, ManagementPolicy.CREATE_ONLY.value):
+        return f"management-policy {policy}: left in place, forgotten"
+    if observed.owner is not None and observed.owner != app:
+        return f"now marked as owned by app {observed.owner!r}: left in place, forgotten"
+    return ""
