@@ -1,0 +1,1 @@
+"""Kedge's `api` layer (see the design's architecture section)."""

@@ -1,0 +1,1 @@
+"""The ``kedge`` command: parse, call the engine or the server, render. No logic of its own."""

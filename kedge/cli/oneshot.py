@@ -1,0 +1,240 @@
+"""One-shot commands on a manifest directory: validate, plan, apply, drift.
+
+State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the app name is
+``--app`` (default: the directory's name).
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kedge.cli import output
+from kedge.engine import AppRun, Engine, Options
+from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
+from kedge.engine.render import render
+from kedge.model import ConfigError
+from kedge.store import Store
+
+
+class Format(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+PathArg = Annotated[Path, typer.Argument(help="A manifest directory (or one YAML file).", show_default=False)]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="State store URL or SQLite path [default: PATH/.kedge/state.db]", show_default=False
+    ),
+]
+AppOpt = Annotated[str | None, typer.Option("--app", help="App name [default: the directory's name]")]
+OutOpt = Annotated[Format, typer.Option("-o", "--output", help="Output format.")]
+
+
+def default_db(path: Path) -> str:
+    base = path if path.is_dir() else path.parent
+    return str(base / ".kedge" / "state.db")
+
+
+def app_name(path: Path, app: str | None) -> str:
+    if app:
+        return app
+    base = path.resolve() if path.is_dir() else path.resolve().parent
+    return base.name or "default"
+
+
+def _engine(path: Path, db: str | None) -> Engine:
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file or directory")
+    return Engine(Store.open(db or default_db(path)))
+
+
+def _planned(path: Path, db: str | None, app: str | None, options: Options) -> tuple[Engine, AppRun]:
+    engine = _engine(path, db)
+    return engine, engine.plan(app_name(path, app), path, options)
+
+
+def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
+    @app.command()
+    @handle
+    def validate(path: PathArg, fmt: OutOpt = Format.text) -> None:
+        """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
+        if not path.exists():
+            raise ConfigError(f"{path}: no such file or directory")
+        rendered = render(path)
+        if fmt is Format.json:
+            output.print_json(
+                {"valid": rendered.ok, "diagnostics": [d.to_json() for d in rendered.diagnostics]}
+            )
+        else:
+            output.diagnostics(rendered.diagnostics)
+            if rendered.ok:
+                output.out.print(f"[green]Valid:[/] {len(rendered.resources)} resource(s) in {path}")
+        raise typer.Exit(0 if rendered.ok else 1)
+
+    @app.command()
+    @handle
+    def plan(
+        path: PathArg,
+        fmt: OutOpt = Format.text,
+        detailed_exitcode: Annotated[
+            bool, typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes.")
+        ] = False,
+        prune: Annotated[
+            bool, typer.Option("--prune", help="Plan deletes of resources gone from the source.")
+        ] = False,
+        allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Allow pruning everything.")] = False,
+        confirm_prune: Annotated[
+            bool, typer.Option("--confirm-prune", help="Allow pruning more than half.")
+        ] = False,
+        db: DbOpt = None,
+        app_opt: AppOpt = None,
+    ) -> None:
+        """Show what apply would change. Observes, never changes anything."""
+        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        try:
+            _show_plan(run, fmt)
+        finally:
+            engine.finish(run)
+            engine.close()
+        if not run.plan.ok:
+            raise typer.Exit(1)
+        raise typer.Exit(2 if detailed_exitcode and run.plan.has_changes else 0)
+
+    @app.command()
+    @handle
+    def apply(
+        path: PathArg,
+        auto_approve: Annotated[
+            bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
+        ] = False,
+        prune: Annotated[
+            bool, typer.Option("--prune", help="Delete resources gone from the source.")
+        ] = False,
+        allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Allow pruning everything.")] = False,
+        confirm_prune: Annotated[
+            bool, typer.Option("--confirm-prune", help="Confirm a prune of more than half of the app.")
+        ] = False,
+        db: DbOpt = None,
+        app_opt: AppOpt = None,
+    ) -> None:
+        """Plan, confirm, then make the real world match the manifests."""
+        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        try:
+            _show_plan(run, Format.text)
+            if not run.plan.ok:
+                raise typer.Exit(1)
+            if not run.plan.has_changes and not _bookkeeping_only(run):
+                raise typer.Exit(0)
+            if run.plan.has_changes and not auto_approve:
+                _confirm()
+            failed = _apply_with_progress(engine, run)
+        finally:
+            engine.finish(run)
+            engine.close()
+        raise typer.Exit(1 if failed else 0)
+
+    @app.command()
+    @handle
+    def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
+        """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
+        engine, run = _planned(path, db, app_opt, Options())
+        try:
+            if not run.plan.ok:
+                output.diagnostics(run.plan.diagnostics)
+                raise typer.Exit(1)
+            report = Engine.drift_report(run)
+        finally:
+            engine.finish(run)
+            engine.close()
+        if fmt is Format.json:
+            output.print_json(report)
+        else:
+            _show_drift(report)
+        raise typer.Exit(2 if report["drifted"] or report["missing"] else 0)
+
+
+def _bookkeeping_only(run: AppRun) -> bool:
+    """Adopted or recovered objects with nothing to change still need their inventory entry."""
+    return any(c.adopt for c in run.plan.changes)
+
+
+def _show_plan(run: AppRun, fmt: Format) -> None:
+    if fmt is Format.json:
+        output.print_json(run.plan.to_json())
+        return
+    output.diagnostics(run.plan.diagnostics)
+    if run.plan.ok:
+        output.plan(run.plan)
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            "refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve"
+        )
+    answer = typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
+    if answer.strip().lower() != "yes":
+        output.err.print("Apply cancelled.")
+        raise typer.Exit(1)
+
+
+def _apply_with_progress(engine: Engine, run: AppRun) -> int:
+    total = sum(1 for c in run.plan.changes if c.is_change)
+    failures: list[ChangeResult] = []
+    with Progress(
+        TextColumn("[bold]Applying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=output.err,
+        transient=True,
+        disable=total < 2 or not output.err.is_terminal,
+    ) as bar:
+        task = bar.add_task("apply", total=total)
+
+        def progress(result: ChangeResult) -> None:
+            if result.change.is_change:
+                bar.advance(task)
+            if result.result in (FAILED, SKIPPED):
+                failures.append(result)
+
+        outcome = engine.apply(run, progress)
+    for f in failures:
+        output.err.print(
+            f"[red]{f.result}:[/] {output.escape(str(f.change.key))}: {output.escape(f.error or '')}"
+        )
+    ok = sum(1 for r in outcome.results if r.result == "succeeded")
+    failed = sum(1 for r in outcome.results if r.result == FAILED)
+    skipped = sum(1 for r in outcome.results if r.result == SKIPPED)
+    colour = "green" if not failed and not skipped else "red"
+    output.out.print(f"[{colour}]Apply complete:[/] {ok} succeeded, {failed} failed, {skipped} skipped.")
+    return failed + skipped
+
+
+def _show_drift(report: dict[str, Any]) -> None:
+    for item in report["missing"]:
+        output.out.print(f"  [red]missing[/] {item['kind']}/{output.escape(item['name'])}")
+    for item in report["drifted"]:
+        output.out.print(f"  [yellow]drifted[/] {item['kind']}/{output.escape(item['name'])}")
+        for f in item["fields"]:
+            output.out.print(
+                f"      {output.escape(f['path'])}: desired {output.escape(output.fmt(f['desired']))}, "
+                f"actual {output.escape(output.fmt(f['actual']))}"
+            )
+    n = len(report["drifted"]) + len(report["missing"])
+    if n:
+        output.out.print(
+            f"[yellow]Drift:[/] {len(report['drifted'])} drifted, {len(report['missing'])} missing, "
+            f"{report['inSync']} in sync."
+        )
+    else:
+        output.out.print(f"[green]No drift:[/] {report['inSync']} resource(s) in sync.")

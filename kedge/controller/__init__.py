@@ -1,0 +1,1 @@
+"""Kedge's `controller` layer (see the design's architecture section)."""

@@ -1,0 +1,230 @@
+"""Apply a plan: changes in dependency order, bounded parallelism, every result recorded.
+
+Creates and updates run layer by layer (a layer depends only on earlier ones); deletes run
+after them in reverse order so dependants go first. Before a layer's creates run, their intents
+are stored in one transaction, so a crash between the provider call and the inventory write
+leaves a trace the next run reads (it observes, finds the object, and owns it: no duplicate).
+A failed change skips everything that depends on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from kedge.engine.observe import Connections, Observed, target_for, target_for_entry
+from kedge.engine.render import Rendered
+from kedge.engine.retry import RetryPolicy, call_with_retry
+from kedge.manifests import Graph
+from kedge.model import InventoryEntry, KedgeError, Observation, Resource, ResourceKey
+from kedge.model.values import redact_text
+from kedge.planning import Action, Change, Plan
+from kedge.providers.base import FieldChange, Target
+from kedge.store import Store
+
+SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    result: str
+    error: str | None = None
+
+
+@dataclass
+class ApplyOutcome:
+    results: list[ChangeResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ChangeResult]:
+        return [r for r in self.results if r.result == FAILED]
+
+    @property
+    def ok(self) -> bool:
+        return not any(r.result != SUCCEEDED for r in self.results)
+
+
+Progress = Callable[[ChangeResult], None]
+
+
+@dataclass
+class Applier:
+    app: str
+    store: Store
+    rendered: Rendered
+    observed: Observed
+    inventory: Mapping[ResourceKey, InventoryEntry]
+    conns: Connections
+    pool: ThreadPoolExecutor
+    retry: RetryPolicy
+    scrub: Callable[[str], str]
+    progress: Progress | None = None
+    outcome: ApplyOutcome = field(default_factory=ApplyOutcome)
+    _failed: set[ResourceKey] = field(default_factory=set)
+
+    def apply(self, plan: Plan) -> ApplyOutcome:
+        work = [c for c in plan.changes if c.is_change or self._needs_entry(c, None)]
+        changes = [c for c in work if c.action is not Action.DELETE]
+        deletes = [c for c in work if c.action is Action.DELETE]
+        for layer in _layers(changes, self.rendered.graph):
+            self._run_layer(layer)
+        for layer in reversed(_layers(deletes, self.rendered.graph)):
+            self._run_layer(layer)
+        return self.outcome
+
+    # -- one layer ----------------------------------------------------------------------------
+
+    def _run_layer(self, layer: Sequence[Change]) -> None:
+        runnable: list[Change] = []
+        for change in layer:
+            blocker = self._failed_dependency(change)
+            if blocker is not None:
+                self._finish(change, SKIPPED, f"skipped: dependency {blocker} failed")
+                self._failed.add(change.key)
+            else:
+                runnable.append(change)
+        creates = [c for c in runnable if c.action in (Action.CREATE, Action.REPLACE) and c.resource]
+        items = [(c.key, c.resource.identity(), dict(c.resource.raw_spec)) for c in creates if c.resource]
+        intents = self.store.add_intents(self.app, items) if items else []
+        intent_ids = {c.key: i for c, i in zip(creates, intents, strict=True)}
+        done: list[tuple[Change, Mapping[str, Any] | None]] = []
+        futures = {self.pool.submit(self._perform, c): c for c in runnable}
+        for future, change in futures.items():
+            try:
+                outputs = future.result()
+                done.append((change, outputs))
+            except KedgeError as err:
+                self._failed.add(change.key)
+                self._finish(change, FAILED, self.scrub(str(err)))
+            except Exception as err:  # a provider bug must not hide the other results
+                self._failed.add(change.key)
+                self._finish(change, FAILED, self.scrub(f"{type(err).__name__}: {err}"))
+        self._record(done, intent_ids)
+
+    def _failed_dependency(self, change: Change) -> ResourceKey | None:
+        graph = self.rendered.graph
+        if graph is None or change.action is Action.DELETE:
+            return None
+        for dep in graph.deps.get(change.key, frozenset()):
+            if dep in self._failed:
+                return dep
+        return None
+
+    def _perform(self, change: Change) -> Mapping[str, Any] | None:
+        """Run one change against its provider; returns the new outputs (None for deletes)."""
+        if change.action is Action.DELETE:
+            self._delete(change)
+            return None
+        r = change.resource
+        assert r is not None
+        client = self.conns.client(r.provider_config)
+        target = target_for(r, self.observed.outputs, self.inventory)
+        observed = self.observed.by_identity.get(r.identity(), Observation.missing())
+        if change.action is Action.NOOP:
+            return observed.outputs
+        if change.action is Action.REPLACE:
+            call_with_retry(lambda: client.delete(target, observed), self.retry)
+            observed = Observation.missing()
+        if not observed.exists:
+            applied = call_with_retry(lambda: client.create(target), self.retry)
+        else:
+            diff = [FieldChange(d.path, d.before, _resolved(target, d.path, d.after)) for d in change.diff]
+            applied = call_with_retry(lambda: client.update(target, observed, diff), self.retry)
+        outputs = {**observed.outputs, **applied.outputs}
+        self.observed.outputs[(r.key.kind, r.key.name)] = outputs
+        return outputs
+
+    def _delete(self, change: Change) -> None:
+        if change.forget_only:
+            return
+        entry = self.inventory[change.key]
+        observed = self.observed.by_identity.get(entry.identity, Observation.missing())
+        target: Target = target_for_entry(entry)
+        client = self.conns.client(entry.identity.provider_config)
+        call_with_retry(lambda: client.delete(target, observed), self.retry)
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def _record(
+        self, done: Sequence[tuple[Change, Mapping[str, Any] | None]], intent_ids: Mapping[ResourceKey, int]
+    ) -> None:
+        puts: list[InventoryEntry] = []
+        for change, outputs in done:
+            if change.action is Action.DELETE:
+                # the old object of a moved resource shares its key with the new one: keep that entry
+                entry = self.inventory.get(change.key)
+                if entry is not None and not _key_reused(change, self.rendered.resources):
+                    self.store.remove_inventory(self.app, change.key)
+            elif change.resource is not None and self._needs_entry(change, outputs):
+                puts.append(_entry(self.app, change.resource, outputs or {}, change.adopt))
+        cleared = [intent_ids[c.key] for c, _ in done if c.key in intent_ids]
+        if puts or cleared:
+            self.store.put_inventory_many(puts, clear_intents=cleared)
+        for change, _ in done:
+            if change.is_change or self._needs_entry(change, None):
+                self._finish(change, SUCCEEDED)
+
+    def _needs_entry(self, change: Change, outputs: Mapping[str, Any] | None) -> bool:
+        r = change.resource
+        if r is None:
+            return False
+        if change.is_change:
+            return True
+        entry = self.inventory.get(r.key)
+        return (
+            entry is None
+            or entry.identity != r.identity()
+            or dict(entry.spec) != dict(r.raw_spec)
+            or dict(entry.annotations) != dict(r.annotations)
+            or (outputs is not None and dict(entry.outputs) != dict(outputs))
+        )
+
+    def _finish(self, change: Change, result: str, error: str | None = None) -> None:
+        outcome = ChangeResult(change, result, error)
+        self.outcome.results.append(outcome)
+        if self.progress is not None:
+            self.progress(outcome)
+
+
+def _entry(app: str, r: Resource, outputs: Mapping[str, Any], adopted: bool) -> InventoryEntry:
+    return InventoryEntry(
+        app,
+        r.key,
+        r.identity(),
+        dict(r.raw_spec),
+        dict(outputs),
+        dict(r.annotations),
+        dict(r.labels),
+        adopted,
+    )
+
+
+def _key_reused(change: Change, resources: Sequence[Resource]) -> bool:
+    return any(r.key == change.key for r in resources)
+
+
+def _resolved(target: Target, path: str, fallback: Any) -> Any:
+    """The value at ``path`` in the target's (reference-resolved) spec."""
+    node: Any = target.spec
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return fallback
+        node = node[part]
+    return node
+
+
+def _layers(changes: Sequence[Change], graph: Graph | None) -> list[list[Change]]:
+    if graph is None:
+        return [list(changes)] if changes else []
+    rank = {key: i for i, layer in enumerate(graph.order) for key in layer}
+    layers: dict[int, list[Change]] = {}
+    for change in changes:
+        layers.setdefault(rank.get(change.key, 0), []).append(change)
+    return [layers[i] for i in sorted(layers)]
+
+
+def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
+    return lambda text: redact_text(text, secrets)

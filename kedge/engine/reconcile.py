@@ -1,0 +1,189 @@
+"""The engine's public face: plan, apply and drift of one app, as named steps.
+
+    run = engine.plan("payments", Path("apps/payments"), Options(prune=True))
+    if run.plan.ok and run.plan.has_changes:
+        outcome = engine.apply(run)
+    engine.close(run)
+
+``AppRun`` carries what the steps share (rendered manifests, connections, observations), so
+apply performs exactly the plan the user saw, against the observations it was made from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
+from kedge.engine.observe import Connections, Observed, observe
+from kedge.engine.render import Rendered, render
+from kedge.engine.retry import RetryPolicy
+from kedge.manifests import CoreDocument
+from kedge.model import Diagnostic, InventoryEntry, KedgeError
+from kedge.model.values import secret_values
+from kedge.planning import Action, Plan
+from kedge.planning.planner import PlanInput
+from kedge.planning.planner import plan as make_plan
+from kedge.providers import registry
+from kedge.store import RunResult, Store
+
+
+@dataclass(frozen=True)
+class Options:
+    prune: bool = False
+    allow_empty: bool = False
+    confirm_prune: bool = False
+    revision: str | None = None
+    trigger: str = "manual"
+    actor: str = "cli"
+
+
+@dataclass
+class AppRun:
+    app: str
+    options: Options
+    rendered: Rendered
+    inventory: list[InventoryEntry] = field(default_factory=list)
+    observed: Observed | None = None
+    plan: Plan = field(default_factory=Plan)
+    conns: Connections | None = None
+
+    @property
+    def secrets(self) -> list[str]:
+        return [s for r in self.rendered.resources for s in secret_values(r.spec)] + [
+            s for c in self.rendered.configs.values() for s in secret_values(c.settings)
+        ]
+
+
+class Engine:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        concurrency: int = 8,
+        retry: RetryPolicy | None = None,
+        extra_configs: Sequence[CoreDocument] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.retry = retry or RetryPolicy()
+        self.extra_configs = extra_configs
+        self.env = env
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kedge-engine")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
+        return AppRun(app, options, render(path, self.extra_configs, self.env))
+
+    def plan(self, app: str, path: Path, options: Options = Options()) -> AppRun:
+        """Render, observe and plan. On render errors the plan carries them and nothing is observed."""
+        run = self.render(app, path, options)
+        if not run.rendered.ok:
+            run.plan = Plan(diagnostics=run.rendered.diagnostics)
+            return run
+        run.inventory = self.store.inventory(app)
+        run.conns = Connections(app, run.rendered.configs)
+        scrub = scrubber(run.secrets)
+        try:
+            run.observed = observe(run.rendered, run.inventory, run.conns, self.pool, self.retry)
+        except KedgeError as err:
+            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, Diagnostic.error(scrub(str(err)))])
+            return run
+        identities = [r.identity() for r in run.rendered.resources]
+        plan_input = PlanInput(
+            app=app,
+            desired=run.rendered.resources,
+            observed=run.observed.by_identity,
+            inventory=run.inventory,
+            owners=self.store.owners(identities),
+            intents={i.identity for i in self.store.intents(app)},
+            prune=options.prune,
+            allow_empty=options.allow_empty,
+            confirm_prune=options.confirm_prune,
+        )
+        plan = make_plan(plan_input, registry.kind_spec)
+        run.plan = Plan(plan.changes, [*run.rendered.diagnostics, *plan.diagnostics])
+        return run
+
+    def apply(self, run: AppRun, progress: Progress | None = None) -> ApplyOutcome:
+        """Perform ``run.plan`` (which must be free of errors) and record the run."""
+        assert run.observed is not None and run.conns is not None and run.plan.ok
+        store = self.store
+        run_id = store.start_run(
+            run.app, revision=run.options.revision, trigger=run.options.trigger, actor=run.options.actor
+        )
+        applier = Applier(
+            app=run.app,
+            store=store,
+            rendered=run.rendered,
+            observed=run.observed,
+            inventory={e.key: e for e in run.inventory},
+            conns=run.conns,
+            pool=self.pool,
+            retry=self.retry,
+            scrub=scrubber(run.secrets),
+            progress=progress,
+        )
+        outcome = ApplyOutcome()
+        try:
+            outcome = applier.apply(run.plan)
+        finally:
+            results = [
+                RunResult(
+                    r.change.key,
+                    r.change.action.value,
+                    r.result,
+                    [d.to_json() for d in r.change.diff],
+                    r.error,
+                )
+                for r in applier.outcome.results
+            ]
+            store.record_results(run_id, results)
+            failed = len(applier.outcome.failed)
+            status = (
+                "succeeded" if applier.outcome.ok else ("failed" if failed == len(results) else "partial")
+            )
+            message = "; ".join(f"{r.change.key}: {r.error}" for r in applier.outcome.results if r.error)[
+                :4000
+            ]
+            store.finish_run(run_id, status, run.plan.summary(), message or None)
+        return outcome
+
+    def finish(self, run: AppRun) -> None:
+        if run.conns is not None:
+            run.conns.close()
+
+    # -- read-only views -----------------------------------------------------------------------
+
+    @staticmethod
+    def drift_report(run: AppRun) -> dict[str, Any]:
+        """DESIGN §4 drift shape, from a plan made without prune."""
+        drifted: list[dict[str, Any]] = []
+        missing: list[dict[str, Any]] = []
+        in_sync = 0
+        for c in run.plan.changes:
+            if c.resource is None:
+                continue
+            item = {
+                "apiVersion": c.key.api_version,
+                "kind": c.key.kind,
+                "name": c.key.name,
+                "fields": [
+                    {"path": d["path"], "desired": d["after"], "actual": d["before"]}
+                    for d in (x.to_json() for x in c.diff)
+                ],
+            }
+            if c.action is Action.CREATE or (c.before is None and c.drift):
+                missing.append(item)
+            elif c.diff:
+                drifted.append(item)
+            else:
+                in_sync += 1
+        return {"drifted": drifted, "missing": missing, "inSync": in_sync}

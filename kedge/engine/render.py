@@ -1,0 +1,149 @@
+"""Render an app: load its manifests, bind each resource to a ProviderConfig, order the graph.
+
+Rendering never touches the outside world beyond reading the manifests and the secrets they
+reference. Its result carries every diagnostic found; the caller stops on errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from kedge.manifests import CoreDocument, Graph, LoadResult, build_graph, load_path
+from kedge.model import ConfigError, Diagnostic, Resource
+from kedge.model.diagnostics import has_errors
+from kedge.model.values import reveal
+from kedge.providers import registry
+
+PC_ANNOTATION = "kedge.dev/provider-config"
+
+
+@dataclass(frozen=True)
+class BoundConfig:
+    """A ProviderConfig ready to connect: provider name, config name, resolved settings."""
+
+    provider: str
+    name: str
+    settings: Mapping[str, Any]
+
+
+@dataclass
+class Rendered:
+    root: Path
+    resources: list[Resource]
+    configs: dict[str, BoundConfig]  # by ProviderConfig name
+    graph: Graph | None
+    diagnostics: list[Diagnostic]
+    core: list[CoreDocument] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def config_for(self, resource: Resource) -> BoundConfig:
+        return self.configs[resource.provider_config]
+
+
+def render(
+    path: Path,
+    extra_configs: Sequence[CoreDocument] = (),
+    env: Mapping[str, str] | None = None,
+) -> Rendered:
+    if not path.exists():
+        raise ConfigError(f"{path}: no such file or directory")
+    loaded: LoadResult = load_path(path, registry.kind_spec, env=env)
+    diagnostics = list(loaded.diagnostics)
+    configs = _bind_configs([*extra_configs, *loaded.provider_configs().values()], diagnostics)
+    resources = [_bind_resource(r, configs, diagnostics) for r in loaded.resources]
+    graph = None
+    if not has_errors(diagnostics):
+        graph, graph_diags = build_graph(resources)
+        diagnostics.extend(graph_diags)
+    return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core)
+
+
+def _bind_configs(docs: Sequence[CoreDocument], diagnostics: list[Diagnostic]) -> dict[str, BoundConfig]:
+    out: dict[str, BoundConfig] = {}
+    for doc in docs:
+        provider_name = str(doc.spec.get("provider", ""))
+        if provider_name not in registry.names():
+            known = ", ".join(registry.names())
+            diagnostics.append(
+                Diagnostic.error(
+                    f"ProviderConfig/{doc.name}: unknown provider {provider_name!r} (installed: {known})",
+                    file=doc.file,
+                    line=doc.line,
+                    path="spec.provider",
+                )
+            )
+            continue
+        settings = dict(doc.spec.get("settings") or {})
+        schema = registry.get(provider_name).settings_schema
+        validator = jsonschema.Draft202012Validator(schema)
+        for err in sorted(validator.iter_errors(reveal(settings)), key=lambda e: list(e.path)):
+            where = ".".join(str(p) for p in ["spec", "settings", *err.path])
+            diagnostics.append(
+                Diagnostic.error(
+                    f"ProviderConfig/{doc.name}: {_schema_message(err)}",
+                    file=doc.file,
+                    line=doc.line,
+                    path=where,
+                )
+            )
+        out[doc.name] = BoundConfig(provider_name, doc.name, settings)
+    return out
+
+
+def _schema_message(err: jsonschema.ValidationError) -> str:
+    # Never quote the instance: settings may hold secrets.
+    if err.validator == "required":
+        return str(err.message).split(" is a required")[0] + " is required"
+    if err.validator == "additionalProperties":
+        return "unknown setting (" + str(err.message).split("(")[-1]
+    return f"does not match the schema ({err.validator})"
+
+
+def _bind_resource(
+    r: Resource, configs: Mapping[str, BoundConfig], diagnostics: list[Diagnostic]
+) -> Resource:
+    """Pick the ProviderConfig: the annotated one, else ``default``, else the only one for the provider."""
+    provider = r.key.provider
+    explicit = r.annotations.get(PC_ANNOTATION)
+    if explicit:
+        config = configs.get(explicit)
+        if config is None or config.provider != provider:
+            diagnostics.append(
+                Diagnostic.error(
+                    f"{r.key}: no ProviderConfig {explicit!r} for provider {provider!r}; declare one "
+                    f"(apiVersion: kedge.dev/v1, kind: ProviderConfig, spec.provider: {provider})",
+                    file=r.file,
+                    line=r.line,
+                    path=f"metadata.annotations.{PC_ANNOTATION}",
+                )
+            )
+        return r
+    default = configs.get("default")
+    if default is not None and default.provider == provider:
+        return _with_config(r, "default")
+    candidates = [c.name for c in configs.values() if c.provider == provider]
+    if len(candidates) == 1:
+        return _with_config(r, candidates[0])
+    hint = "several match: name one with kedge.dev/provider-config" if candidates else "declare one"
+    diagnostics.append(
+        Diagnostic.error(
+            f"{r.key}: no ProviderConfig for provider {provider!r} ({hint}: apiVersion: kedge.dev/v1, "
+            f"kind: ProviderConfig, spec.provider: {provider})",
+            file=r.file,
+            line=r.line,
+        )
+    )
+    return r
+
+
+def _with_config(r: Resource, name: str) -> Resource:
+    return dataclasses.replace(r, annotations={**r.annotations, PC_ANNOTATION: name})

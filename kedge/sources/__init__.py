@@ -1,0 +1,1 @@
+"""Kedge's `sources` layer (see the design's architecture section)."""

@@ -1,0 +1,1 @@
+"""State store revisions, numbered ``NNNN_description.py`` with revision id ``"NNNN"``."""

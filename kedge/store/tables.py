@@ -1,0 +1,147 @@
+"""The state store's tables, as SQLAlchemy models.
+
+These classes describe the schema that the Alembic revisions in ``migrations/versions`` build;
+a test compares the two, so a new table is a new model here plus a new revision there. They are
+the store's private representation: callers see ``kedge.model`` types and the records of
+``kedge.store.records``, never these rows.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+# Explicit constraint names: Alembic needs them to alter or drop a constraint later, and SQLite
+# otherwise leaves them anonymous.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(constraint_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSON everywhere, JSONB on PostgreSQL (indexable, compact, no duplicate keys).
+JSON_DOCUMENT: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    SQLite keeps no zone, so values are stored as naive UTC and given ``UTC`` back on the way
+    out; PostgreSQL's ``timestamptz`` returns them in the session zone, converted here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the state store; use UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON_DOCUMENT,
+        list[dict[str, Any]]: JSON_DOCUMENT,
+    }
+
+
+class InventoryRow(Base):
+    """Which app owns which real-world identity, with the last applied (raw) spec."""
+
+    __tablename__ = "inventory"
+    __table_args__ = (
+        UniqueConstraint("app", "api_version", "kind", "name", name="key"),
+        # external_id first: it is the most selective column for the owner look-ups.
+        UniqueConstraint("external_id", "identity_kind", "provider_config", "provider", name="identity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(String)
+    api_version: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    name: Mapped[str] = mapped_column(String)
+    provider: Mapped[str] = mapped_column(String)
+    provider_config: Mapped[str] = mapped_column(String)
+    identity_kind: Mapped[str] = mapped_column(String)
+    external_id: Mapped[str] = mapped_column(String)
+    spec: Mapped[dict[str, Any]]
+    outputs: Mapped[dict[str, Any]]
+    annotations: Mapped[dict[str, Any]]
+    labels: Mapped[dict[str, Any]]
+    adopted: Mapped[bool]
+    updated_at: Mapped[datetime]
+
+
+class IntentRow(Base):
+    """A create about to be attempted: written before the provider call, cleared after."""
+
+    __tablename__ = "intents"
+    # AUTOINCREMENT: SQLite would otherwise hand a cleared intent's id to the next one.
+    __table_args__ = (Index(None, "app"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(String)
+    api_version: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    name: Mapped[str] = mapped_column(String)
+    provider: Mapped[str] = mapped_column(String)
+    provider_config: Mapped[str] = mapped_column(String)
+    identity_kind: Mapped[str] = mapped_column(String)
+    external_id: Mapped[str] = mapped_column(String)
+    spec: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    """One apply or sync of one app."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index(None, "app", "started_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(String)
+    revision: Mapped[str | None] = mapped_column(String)
+    trigger: Mapped[str] = mapped_column(String)
+    actor: Mapped[str] = mapped_column(String)
+    result: Mapped[str] = mapped_column(String)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any] | None]
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class RunResultRow(Base):
+    """The outcome of one change inside a run."""
+
+    __tablename__ = "run_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    api_version: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    name: Mapped[str] = mapped_column(String)
+    action: Mapped[str] = mapped_column(String)
+    result: Mapped[str] = mapped_column(String)
+    diff: Mapped[list[dict[str, Any]] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]

@@ -1,0 +1,1 @@
+"""Kedge's `ui` layer (see the design's architecture section)."""
