@@ -9,6 +9,7 @@ A failed change skips everything that depends on it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,8 +63,10 @@ class Applier:
     retry: RetryPolicy
     scrub: Callable[[str], str]
     progress: Progress | None = None
+    workers: int = 8
     outcome: ApplyOutcome = field(default_factory=ApplyOutcome)
     _failed: set[ResourceKey] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def apply(self, plan: Plan) -> ApplyOutcome:
         work = [c for c in plan.changes if c.is_change or self._needs_entry(c, None)]
@@ -90,19 +93,31 @@ class Applier:
         items = [(c.key, c.resource.identity(), dict(c.resource.raw_spec)) for c in creates if c.resource]
         intents = self.store.add_intents(self.app, items) if items else []
         intent_ids = {c.key: i for c, i in zip(creates, intents, strict=True)}
+        # Work goes to the pool in chunks: thousands of fast changes (local files) would spend
+        # more time in future bookkeeping than in the changes; slow ones (API calls) still get
+        # one chunk each when there are few.
+        size = max(1, len(runnable) // (self.workers * 4))
+        chunks = [runnable[i : i + size] for i in range(0, len(runnable), size)]
         done: list[tuple[Change, Mapping[str, Any] | None]] = []
-        futures = {self.pool.submit(self._perform, c): c for c in runnable}
-        for future, change in futures.items():
-            try:
-                outputs = future.result()
-                done.append((change, outputs))
-            except KedgeError as err:
-                self._failed.add(change.key)
-                self._finish(change, FAILED, self.scrub(str(err)))
-            except Exception as err:  # a provider bug must not hide the other results
-                self._failed.add(change.key)
-                self._finish(change, FAILED, self.scrub(f"{type(err).__name__}: {err}"))
+        for future in [self.pool.submit(self._perform_all, chunk) for chunk in chunks]:
+            done.extend(future.result())
         self._record(done, intent_ids)
+
+    def _perform_all(self, chunk: Sequence[Change]) -> list[tuple[Change, Mapping[str, Any] | None]]:
+        done: list[tuple[Change, Mapping[str, Any] | None]] = []
+        for change in chunk:
+            try:
+                done.append((change, self._perform(change)))
+            except KedgeError as err:
+                self._fail(change, self.scrub(str(err)))
+            except Exception as err:  # a provider bug must not hide the other results
+                self._fail(change, self.scrub(f"{type(err).__name__}: {err}"))
+        return done
+
+    def _fail(self, change: Change, message: str) -> None:
+        with self._lock:
+            self._failed.add(change.key)
+            self._finish(change, FAILED, message)
 
     def _failed_dependency(self, change: Change) -> ResourceKey | None:
         graph = self.rendered.graph
@@ -121,7 +136,8 @@ class Applier:
         r = change.resource
         assert r is not None
         client = self.conns.client(r.provider_config)
-        target = target_for(r, self.observed.outputs, self.inventory)
+        with self._lock:
+            target = target_for(r, self.observed.outputs, self.inventory)
         observed = self.observed.by_identity.get(r.identity(), Observation.missing())
         if change.action is Action.NOOP:
             return observed.outputs
@@ -134,7 +150,8 @@ class Applier:
             diff = [FieldChange(d.path, d.before, _resolved(target, d.path, d.after)) for d in change.diff]
             applied = call_with_retry(lambda: client.update(target, observed, diff), self.retry)
         outputs = {**observed.outputs, **applied.outputs}
-        self.observed.outputs[(r.key.kind, r.key.name)] = outputs
+        with self._lock:
+            self.observed.outputs[(r.key.kind, r.key.name)] = outputs
         return outputs
 
     def _delete(self, change: Change) -> None:

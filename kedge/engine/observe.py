@@ -18,6 +18,7 @@ from kedge.engine.render import BoundConfig, Rendered
 from kedge.engine.retry import RetryPolicy, call_with_retry
 from kedge.manifests import resolve_references
 from kedge.model import Identity, InventoryEntry, Observation, ProviderError, Resource, ResourceKey
+from kedge.model.values import references
 from kedge.providers import registry
 from kedge.providers.base import Client, ConnectContext, Target
 
@@ -66,7 +67,8 @@ def target_for(
 ) -> Target:
     entry = inventory.get(r.key)
     known = entry.outputs if entry is not None and entry.identity == r.identity() else {}
-    spec = resolve_references(r.spec, outputs)  # type: ignore[arg-type]
+    needed = {(ref.kind, ref.name) for ref in references(r.spec)}
+    spec = resolve_references(r.spec, {k: outputs[k] for k in needed if k in outputs}) if needed else r.spec
     return Target(r.key, r.identity().external_id, spec, known, r.annotations)
 
 

@@ -72,6 +72,7 @@ class Engine:
         self.retry = retry or RetryPolicy()
         self.extra_configs = extra_configs
         self.env = env
+        self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kedge-engine")
 
     def close(self) -> None:
@@ -130,6 +131,7 @@ class Engine:
             retry=self.retry,
             scrub=scrubber(run.secrets),
             progress=progress,
+            workers=self.concurrency,
         )
         outcome = ApplyOutcome()
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ANNOTATION_PREFIX = "kedge.dev/"
@@ -120,6 +121,10 @@ class Resource:
         return tuple(out)
 
     def identity(self) -> Identity:
+        return self._identity
+
+    @cached_property
+    def _identity(self) -> Identity:
         return Identity(
             self.key.provider,
             self.provider_config,
