@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 
-from kedge.manifests import CoreDocument, Graph, LoadResult, build_graph, load_path
+from kedge.manifests import CoreDocument, Graph, LoadResult, load_path
 from kedge.model import ConfigError, Diagnostic, Resource
 from kedge.model.diagnostics import has_errors
 from kedge.model.values import reveal
@@ -60,10 +60,7 @@ def render(
     diagnostics = list(loaded.diagnostics)
     configs = _bind_configs([*extra_configs, *loaded.provider_configs().values()], diagnostics)
     resources = [_bind_resource(r, configs, diagnostics) for r in loaded.resources]
-    graph = None
-    if not has_errors(diagnostics):
-        graph, graph_diags = build_graph(resources)
-        diagnostics.extend(graph_diags)
+    graph = loaded.graph if not has_errors(diagnostics) else None
     return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core)
 
 

@@ -1,0 +1,150 @@
+"""JSON Schemas of the core kinds (``apiVersion: kedge.dev/v1``).
+
+ProviderConfig, Application, Policy and ServerConfig. Strict like every kind's schema
+(``additionalProperties: false``); durations are strings such as ``30s`` or ``5m``. Secret
+fields are typed as strings: ``{fromEnv: ...}`` and the other special values are resolved
+before validation. A ProviderConfig's ``settings`` are checked by its provider, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+CORE_API_VERSION = "kedge.dev/v1"
+
+DURATION: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[0-9]+(ms|s|m|h)$",
+    "description": "a duration such as 500ms, 30s, 5m or 1h",
+}
+_NAME: dict[str, Any] = {"type": "string", "pattern": "^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$"}
+
+
+def _strict(properties: Mapping[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": dict(properties),
+        **extra,
+    }
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+PROVIDER_CONFIG = _strict(
+    {
+        "provider": {
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9-]*$",
+            "description": "the provider these settings are for: local, postgres, aws, ...",
+        },
+        "settings": {
+            "type": "object",
+            "description": "provider settings, checked against the provider's own schema",
+            "default": {},
+        },
+    },
+    required=("provider",),
+)
+
+_VERIFY = {
+    "description": "verify commit or tag signatures before syncing",
+    "anyOf": [
+        {"type": "boolean"},
+        _strict(
+            {
+                "mode": {"type": "string", "enum": ["commit", "tag", "both"], "default": "commit"},
+                "keys": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                    "description": "trusted public keys (or allowed signers lines)",
+                },
+            }
+        ),
+    ],
+}
+
+APPLICATION = _strict(
+    {
+        "source": _strict(
+            {
+                "repoURL": {"type": "string", "minLength": 1},
+                "targetRevision": {"type": "string", "minLength": 1, "default": "HEAD"},
+                "path": {"type": "string", "default": "."},
+                "pollInterval": {**DURATION, "default": "30s"},
+                "verify": _VERIFY,
+            },
+            required=("repoURL",),
+        ),
+        "syncPolicy": _strict(
+            {
+                "automated": {"type": "boolean", "default": False},
+                "selfHeal": {"type": "boolean", "default": False},
+                "prune": {"type": "boolean", "default": False},
+                "allowEmpty": {"type": "boolean", "default": False},
+                "driftInterval": {**DURATION, "default": "30s"},
+            },
+            default={},
+        ),
+    },
+    required=("source",),
+)
+
+POLICY = _strict(
+    {
+        "rules": {
+            "type": "array",
+            "minItems": 1,
+            "items": _strict(
+                {
+                    "name": {"type": "string", "minLength": 1},
+                    "kinds": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                    "deny": {"type": "string", "minLength": 1, "description": "CEL: true blocks"},
+                    "warn": {"type": "string", "minLength": 1, "description": "CEL: true flags"},
+                    "message": {"type": "string"},
+                },
+                required=("name",),
+                anyOf=[{"required": ["deny"]}, {"required": ["warn"]}],
+            ),
+        },
+    },
+    required=("rules",),
+)
+
+SERVER_CONFIG = _strict(
+    {
+        "db": {"type": "string", "minLength": 1, "description": "state store URL"},
+        "adminToken": {"type": "string", "minLength": 1},
+        "webhookSecret": {"type": "string", "minLength": 1},
+        "auditKey": {"type": "string", "minLength": 1},
+        "notifications": {
+            "type": "array",
+            "items": _strict(
+                {
+                    "name": _NAME,
+                    "url": {"type": "string", "minLength": 1},
+                    "events": {"type": "array", "items": {"type": "string", "minLength": 1}},
+                    "secret": {"type": "string", "minLength": 1},
+                },
+                required=("url",),
+            ),
+        },
+    },
+)
+
+CORE_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
+    "Application": APPLICATION,
+    "Policy": POLICY,
+    "ProviderConfig": PROVIDER_CONFIG,
+    "ServerConfig": SERVER_CONFIG,
+}
+
+# Fields holding secrets: never quoted in a message.
+CORE_SENSITIVE: Mapping[str, frozenset[str]] = {
+    "ProviderConfig": frozenset({"settings"}),
+    "ServerConfig": frozenset({"db", "adminToken", "webhookSecret", "auditKey", "notifications"}),
+    "Application": frozenset(),
+    "Policy": frozenset(),
+}

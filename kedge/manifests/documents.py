@@ -1,0 +1,193 @@
+"""Turn one parsed YAML document into a ``Resource`` or a ``CoreDocument``.
+
+A document goes through: envelope (apiVersion, kind, metadata) -> kind lookup -> special
+values (secrets, references) -> JSON Schema of the kind -> defaults -> the typed result. Every
+step reports all it finds. A document with errors still tells the loader its key and, when it
+can, a draft resource, so duplicate names and references from and to it are judged; the
+loader never hands a draft on.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kedge.manifests import metadata as meta
+from kedge.manifests.core_schemas import CORE_API_VERSION, CORE_SCHEMAS, CORE_SENSITIVE
+from kedge.manifests.problems import Problem
+from kedge.manifests.safe_yaml import RawDocument
+from kedge.manifests.schema import InvalidSchema, fill_defaults, validate
+from kedge.manifests.values import ValueContext, resolve_values
+from kedge.model import KindSpec, Resource, ResourceKey, Severity
+
+KindLookup = Callable[[str, str], KindSpec | None]
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class CoreDocument:
+    """A ``kedge.dev/v1`` document: ProviderConfig, Application, Policy or ServerConfig."""
+
+    kind: str
+    name: str
+    spec: Mapping[str, Any]  # secret references resolved to kedge.model.Secret
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Outcome:
+    key: ResourceKey | None = None  # known even when the document has errors
+    resource: Resource | None = None  # a draft when the document has errors
+    core: CoreDocument | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity is Severity.ERROR for p in self.problems)
+
+
+def read_document(doc: RawDocument, file: str | None, kinds: KindLookup, values: ValueContext) -> Outcome:
+    out = Outcome()
+    body = doc.value
+    if not isinstance(body, dict):
+        what = "a list" if isinstance(body, list) else f"a {type(body).__name__} value"
+        out.problems.append(
+            Problem(
+                f"a manifest document must be a mapping with apiVersion, kind, metadata and spec, not {what}"
+            )
+        )
+        return out
+    problems = out.problems
+    problems.extend(meta.unknown_fields(body, meta.TOP_FIELDS, ()))
+    api_version = _required_string(body, "apiVersion", problems)
+    kind = _required_string(body, "kind", problems)
+    name, labels, annotations = _metadata(body.get("metadata", _MISSING), problems)
+    spec_value = body.get("spec")
+    if spec_value is None:
+        spec_value = {}
+    elif not isinstance(spec_value, dict):
+        problems.append(Problem("must be a mapping", ("spec",)))
+        spec_value = None
+
+    if api_version is None or kind is None:
+        return out
+    schema, sensitive, kind_spec = _schema_for(api_version, kind, kinds, problems)
+    if name is not None and (schema is not None or api_version == CORE_API_VERSION):
+        out.key = ResourceKey(api_version, kind, name)
+    if schema is None or spec_value is None:
+        return out
+
+    resolved = resolve_values(spec_value, values, ("spec",))
+    problems.extend(resolved.problems)
+    holes = [h[1:] for h in resolved.holes]
+    try:
+        plain = resolved.value is spec_value and not holes
+        problems.extend(validate(resolved.value, schema, holes=holes, sensitive=sensitive, plain=plain))
+    except InvalidSchema as exc:
+        problems.append(Problem(f"the schema of {kind} is invalid (a provider bug): {exc}", ("kind",)))
+    if name is None:
+        return out
+
+    spec = fill_defaults(resolved.value, schema)
+    if kind_spec is None:
+        out.core = CoreDocument(kind, name, spec, labels, annotations, file, doc.line)
+        return out
+    if out.failed:  # a draft: only its references and dependencies are looked at
+        bad = {p.path[2] for p in problems if p.path[:2] == ("metadata", "annotations") and len(p.path) > 2}
+        annotations = {k: v for k, v in annotations.items() if k not in bad}
+    raw_spec = dict(spec) if resolved.value is spec_value else fill_defaults(spec_value, schema)
+    out.resource = Resource(
+        key=out.key or ResourceKey(api_version, kind, name),
+        spec=spec,
+        raw_spec=raw_spec,
+        labels=labels,
+        annotations=annotations,
+        file=file,
+        line=doc.line,
+        external_id=_external_id(kind_spec, spec, annotations, name),
+    )
+    return out
+
+
+def _required_string(body: Mapping[str, Any], name: str, problems: list[Problem]) -> str | None:
+    value = body.get(name)
+    if value is None:
+        problems.append(Problem(f"missing required field {name!r}", (name,)))
+        return None
+    if not isinstance(value, str) or not value:
+        problems.append(Problem("must be a non-empty string", (name,)))
+        return None
+    return value
+
+
+def _metadata(value: Any, problems: list[Problem]) -> tuple[str | None, dict[str, str], dict[str, str]]:
+    if value is _MISSING or value is None:
+        problems.append(Problem("missing required field 'metadata' (with at least a name)", ("metadata",)))
+        return None, {}, {}
+    if not isinstance(value, dict):
+        problems.append(Problem("must be a mapping with a name", ("metadata",)))
+        return None, {}, {}
+    problems.extend(meta.unknown_fields(value, meta.METADATA_FIELDS, ("metadata",)))
+    name, name_problems = meta.check_name(value.get("name"), ("metadata", "name"))
+    problems.extend(name_problems)
+    labels, label_problems = meta.string_map(value.get("labels"), ("metadata", "labels"))
+    problems.extend(label_problems)
+    annotations, ann_problems = meta.string_map(value.get("annotations"), ("metadata", "annotations"))
+    problems.extend(ann_problems)
+    problems.extend(meta.check_annotations(annotations, ("metadata", "annotations")))
+    return name, labels, annotations
+
+
+def _schema_for(
+    api_version: str, kind: str, kinds: KindLookup, problems: list[Problem]
+) -> tuple[Mapping[str, Any] | None, frozenset[str], KindSpec | None]:
+    if api_version == CORE_API_VERSION:
+        schema = CORE_SCHEMAS.get(kind)
+        if schema is None:
+            known = ", ".join(sorted(CORE_SCHEMAS))
+            problems.append(
+                Problem(f"unknown kind {kind!r} in {CORE_API_VERSION} (core kinds: {known})", ("kind",))
+            )
+            return None, frozenset(), None
+        return schema, CORE_SENSITIVE.get(kind, frozenset()), None
+    if not meta.API_VERSION.match(api_version):
+        problems.append(
+            Problem(
+                f"unknown apiVersion {api_version!r}: "
+                f"expected '<provider>.kedge.dev/v1' or '{CORE_API_VERSION}'",
+                ("apiVersion",),
+            )
+        )
+        return None, frozenset(), None
+    kind_spec = kinds(api_version, kind)
+    if kind_spec is None:
+        problems.append(
+            Problem(
+                f"unknown apiVersion/kind {api_version} {kind}: no installed provider serves it; "
+                "`kedge explain` lists the kinds available",
+                ("kind",),
+            )
+        )
+        return None, frozenset(), None
+    return kind_spec.schema, kind_spec.sensitive, kind_spec
+
+
+def _external_id(
+    kind_spec: KindSpec, spec: Mapping[str, Any], annotations: Mapping[str, str], name: str
+) -> str:
+    field_name = kind_spec.identity_field
+    if field_name:
+        value = spec.get(field_name)
+        if isinstance(value, str) and value:
+            if field_name == "path" or field_name.endswith("Path"):
+                return posixpath.normpath(value)
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return annotations.get("kedge.dev/external-name") or name
