@@ -62,10 +62,12 @@ def handle_errors(fn: F) -> F:
 
 
 def _register() -> None:
-    from kedge.cli import explain, oneshot
+    from kedge.cli import demo, explain, oneshot, serve
 
     oneshot.register(app, handle_errors)
     explain.register(app, handle_errors)
+    serve.register(app, handle_errors)
+    demo.register(app, handle_errors)
 
 
 def main() -> None:

@@ -1,1 +1,1 @@
-"""Kedge's `controller` layer (see the design's architecture section)."""
+"""The controller: the loop that keeps every app in line with git (queue, workers, watches)."""

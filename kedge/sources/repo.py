@@ -104,8 +104,12 @@ class GitRepo:
         raise self._no_such_ref(ref)
 
     def _open_upstream(self) -> pygit2.Repository:
+        path = self.location.local_path
+        if path is None or not Path(path).exists():
+            # An open handle would keep answering from memory after the repository is gone.
+            self._upstream = None
+            raise TemporaryError(f"reading the refs of {self.display_url} failed: no repository at that path")
         if self._upstream is None:
-            path = self.location.local_path
             self._upstream = pygit2.Repository(path, pygit2.enums.RepositoryOpenFlag.NO_SEARCH)
         return self._upstream
 

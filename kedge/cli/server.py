@@ -1,0 +1,149 @@
+"""The server process: the controller and the HTTP server (API, UI, webhook, metrics) together.
+
+Configuration comes from ``--config FILE`` (a YAML file of core-kind documents: an optional
+``ServerConfig``, ``ProviderConfig``s and ``Application``s), flags override it. The apps in the
+file are created or updated at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kedge.controller.controller import Controller
+from kedge.controller.notify import Notifier, targets_from_config
+from kedge.engine import Engine
+from kedge.manifests import CoreDocument, load_path
+from kedge.model import ConfigError
+from kedge.model.values import reveal
+from kedge.providers import registry
+from kedge.store import Store
+
+log = logging.getLogger("kedge.serve")
+
+
+@dataclass
+class ServerSettings:
+    db: str = ".kedge/state.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    admin_token: str | None = None
+    webhook_secret: str | None = None
+    audit_key: str | None = None
+    notifications: list[Mapping[str, Any]] = field(default_factory=list)
+    provider_configs: list[CoreDocument] = field(default_factory=list)
+    apps: list[CoreDocument] = field(default_factory=list)
+
+
+def read_config(path: Path | None) -> ServerSettings:
+    settings = ServerSettings()
+    if path is None:
+        return settings
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such configuration file")
+    loaded = load_path(path, registry.kind_spec)
+    if not loaded.ok:
+        raise ConfigError(f"{path}: invalid configuration", loaded.diagnostics)
+    if loaded.resources:
+        raise ConfigError(
+            f"{path}: the server configuration holds only kedge.dev/v1 documents "
+            "(ServerConfig, ProviderConfig, Application); put resources in an app"
+        )
+    for doc in loaded.core:
+        if doc.kind == "ServerConfig":
+            spec = reveal(doc.spec)
+            settings.db = spec.get("db", settings.db)
+            settings.admin_token = spec.get("adminToken")
+            settings.webhook_secret = spec.get("webhookSecret")
+            settings.audit_key = spec.get("auditKey")
+            settings.notifications = list(doc.spec.get("notifications") or [])
+        elif doc.kind == "ProviderConfig":
+            settings.provider_configs.append(doc)
+        elif doc.kind == "Application":
+            settings.apps.append(doc)
+    return settings
+
+
+@dataclass
+class Server:
+    """Everything ``kedge serve`` runs, started and stopped together (also used by ``kedge demo``)."""
+
+    store: Store
+    engine: Engine
+    controller: Controller
+    settings: ServerSettings
+    http: Any = None
+    thread: threading.Thread | None = None
+
+    @classmethod
+    def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
+        store = Store.open(settings.db)
+        engine = Engine(store, extra_configs=settings.provider_configs)
+        db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
+        notifier = Notifier(targets_from_config(settings.notifications))
+        controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)
+        for doc in settings.apps:
+            controller.store.put_app(doc.name, dict(doc.spec), source="config")
+        return cls(store, engine, controller, settings)
+
+    def start(self) -> None:
+        import uvicorn
+
+        from kedge.api.app import create_app
+
+        self.controller.start()
+        api = create_app(
+            self.controller,
+            self.store,
+            admin_token=self.settings.admin_token or os.environ.get("KEDGE_ADMIN_TOKEN"),
+            webhook_secret=self.settings.webhook_secret or os.environ.get("KEDGE_WEBHOOK_SECRET"),
+            metrics_registry=self.controller.metrics.registry,
+        )
+        config = uvicorn.Config(
+            api, host=self.settings.host, port=self.settings.port, log_level="warning", access_log=False
+        )
+        self.http = uvicorn.Server(config)
+        self.http.install_signal_handlers = lambda: None  # the CLI owns Ctrl-C
+        self.thread = threading.Thread(target=self.http.run, name="kedge-http", daemon=True)
+        self.thread.start()
+        for _ in range(200):
+            if self.http.started or not self.thread.is_alive():
+                break
+            threading.Event().wait(0.05)
+        if not self.http.started:
+            self.stop()
+            raise ConfigError(f"could not listen on {self.settings.host}:{self.settings.port} (in use?)")
+
+    def stop(self) -> None:
+        if self.http is not None:
+            self.http.should_exit = True
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        self.controller.stop()
+        self.engine.close()
+        self.store.close()
+
+
+def wait_for_interrupt(on_start: Callable[[], None] | None = None) -> None:
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        if on_start is not None:
+            on_start()
+        stop.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=os.environ.get("KEDGE_LOG_LEVEL", "INFO").upper(),
+        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}',
+    )

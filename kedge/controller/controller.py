@@ -1,0 +1,390 @@
+"""The controller: a de-duplicating queue of apps, a bounded pool of workers, a git poller,
+provider watches, and the ``ControlPlane`` the API and the UI drive.
+
+    controller = Controller(store, engine, cache_dir=Path(".kedge/git"))
+    controller.start()        # workers, poller; every known app is queued once
+    controller.create_app("web", {"source": {...}, "syncPolicy": {...}}, actor="admin")
+    controller.stop()
+
+Each reconcile returns when to come back (the drift interval); temporary errors back off
+exponentially with jitter; a trigger that arrives while an app is reconciling is kept and runs
+right after, so concurrent manual, webhook and drift triggers are never lost and one app never
+reconciles twice at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kedge.controller.api import NotFound, Subscription
+from kedge.controller.bus import EventBus
+from kedge.controller.fetch import Sources, is_plain_directory
+from kedge.controller.metrics import Metrics
+from kedge.controller.notify import Notifier
+from kedge.controller.queue import WorkQueue
+from kedge.controller.reconciler import Operation, Reconciler
+from kedge.controller.spec import AppSpec, validate
+from kedge.controller.views import app_view, event_view, history_view, resources_view
+from kedge.controller.watches import Watches
+from kedge.engine import AppRun, Engine, Options
+from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.store import Store
+
+log = logging.getLogger("kedge.controller")
+
+
+class Controller:
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        *,
+        cache_dir: Path,
+        workers: int = 4,
+        notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.bus = EventBus()
+        self.metrics = metrics or Metrics()
+        self.notifier = notifier or Notifier()
+        self.sources = Sources(cache_dir)
+        self.queue = WorkQueue()
+        self.watches = Watches(lambda app, detail: self.queue.add(app, reason="watch"))
+        self.reconciler = Reconciler(
+            store, engine, self.sources, self.bus, self.metrics, self.notifier, on_rendered=self._rendered
+        )
+        self.workers = workers
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self._failures: dict[str, int] = {}
+        self._ops: dict[str, Operation] = {}
+        self._pending: dict[str, deque[Operation]] = {}
+        self._heads: dict[str, tuple[str, float]] = {}  # app -> (last seen head, next poll at)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._started = False
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        interrupted = self.store.mark_interrupted_runs()
+        if interrupted:
+            log.warning("%d run(s) were interrupted by a crash; their apps are reconciled again", interrupted)
+        for record in self.store.list_apps():
+            self.queue.add(record.name, reason="start")
+        for i in range(self.workers):
+            self._spawn(self._work, f"kedge-worker-{i}")
+        self._spawn(self._poll, "kedge-poller")
+        self._started = True
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self.queue.close()
+        self.watches.close()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.notifier.close()
+
+    def ready(self) -> bool:
+        return self._started and not self._stop.is_set()
+
+    # -- the loop ----------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            item = self.queue.get(timeout=0.5)
+            if item is None:
+                continue
+            name, reasons = item
+            try:
+                self._process(name, reasons)
+            except Exception:  # the loop must survive anything one app does
+                log.exception("reconcile of %s crashed", name)
+                self.queue.add(name, delay=self._backoff(name), reason="retry")
+            finally:
+                self.queue.done(name)
+
+    def _process(self, name: str, reasons: set[str]) -> None:
+        op = self._next_op(name)
+        if op is not None:
+            op.state = "running"
+        try:
+            again = self.reconciler.reconcile(name, reasons, op)
+        except TemporaryError as err:
+            delay = self._backoff(name)
+            log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
+            self._finish_op(op, "failed", str(err))
+            self.queue.add(name, delay=delay, reason="retry")
+            return
+        except KedgeError as err:
+            log.info("app %s: %s", name, err)
+            self._failures.pop(name, None)
+            self._finish_op(op, "failed", str(err))
+            spec = self._spec(name)
+            if spec is not None:
+                self.queue.add(name, delay=spec.drift_interval, reason="drift")
+            return
+        self._failures.pop(name, None)
+        record = self.store.get_app(name)
+        failed = record is not None and (record.status or {}).get("health") == "Degraded"
+        self._finish_op(
+            op,
+            "failed" if failed else "succeeded",
+            ((record.status or {}).get("conditions") or [{}])[0].get("message", "") if record else "",
+        )
+        with self._lock:
+            more = bool(self._pending.get(name))
+        if more:
+            self.queue.add(name, reason="manual")
+        elif again is not None:
+            self.queue.add(name, delay=again, reason="drift")
+
+    def _backoff(self, name: str) -> float:
+        failures = self._failures.get(name, 0) + 1
+        self._failures[name] = failures
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
+        return float(ceiling * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
+
+    def _poll(self) -> None:
+        """Cheap "has the branch moved?" checks; a moved branch queues its app at once."""
+        while not self._stop.wait(0.5):
+            now = time.monotonic()
+            for record in self.store.list_apps():
+                if record.suspended or record.pinned_revision:
+                    continue
+                try:
+                    spec = AppSpec.parse(record.name, record.spec)
+                except ConfigError:
+                    continue
+                last, due = self._heads.get(record.name, ("", 0.0))
+                if now < due:
+                    continue
+                try:
+                    head = self.sources.head(spec)
+                    if not is_plain_directory(spec.repo_url):
+                        self.metrics.git_requests.labels("ls-remote").inc()
+                except KedgeError as err:
+                    log.info("poll of %s failed: %s", record.name, err)
+                    head = last
+                self._heads[record.name] = (head, now + spec.poll_interval)
+                if last and head != last:
+                    self.queue.add(record.name, reason="commit")
+
+    def _rendered(self, name: str, run: AppRun) -> None:
+        self.watches.ensure(name, run)
+        for doc in run.rendered.core:
+            if doc.kind == "Application" and doc.name != name:
+                self._child_app(name, doc.name, dict(doc.spec))
+
+    def _child_app(self, parent: str, name: str, spec: dict[str, Any]) -> None:
+        existing = self.store.get_app(name)
+        if existing is not None and existing.source not in (f"app:{parent}",) and existing.source != "git":
+            log.warning(
+                "app %s declared by %s is already managed elsewhere (%s)", name, parent, existing.source
+            )
+            return
+        if existing is None or dict(existing.spec) != spec:
+            try:
+                validate(name, spec)
+            except ConfigError as err:
+                log.warning("app %s declared by %s is invalid: %s", name, parent, err)
+                return
+            self.store.put_app(name, spec, source=f"app:{parent}")
+            self.store.audit(f"app:{parent}", "app-created" if existing is None else "app-updated", app=name)
+            self.queue.add(name, reason="commit")
+
+    # -- operations --------------------------------------------------------------------------------
+
+    def _next_op(self, name: str) -> Operation | None:
+        with self._lock:
+            pending = self._pending.get(name)
+            return pending.popleft() if pending else None
+
+    def _finish_op(self, op: Operation | None, state: str, message: str) -> None:
+        if op is None:
+            return
+        op.state, op.message = state, message
+        op.finished_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    def _enqueue_op(self, op: Operation) -> dict[str, Any]:
+        with self._lock:
+            self._ops[op.id] = op
+            self._pending.setdefault(op.app, deque()).append(op)
+        self.queue.add(op.app, reason=op.type)
+        return op.to_json()
+
+    # -- ControlPlane --------------------------------------------------------------------------------
+
+    def _record(self, name: str) -> Any:
+        record = self.store.get_app(name)
+        if record is None:
+            raise NotFound(f"no app named {name!r}")
+        return record
+
+    def _spec(self, name: str) -> AppSpec | None:
+        record = self.store.get_app(name)
+        if record is None:
+            return None
+        try:
+            return AppSpec.parse(name, record.spec)
+        except ConfigError:
+            return None
+
+    def list_apps(self) -> list[dict[str, Any]]:
+        return [app_view(r) for r in self.store.list_apps()]
+
+    def get_app(self, name: str) -> dict[str, Any]:
+        return app_view(self._record(name))
+
+    def create_app(self, name: str, spec: Mapping[str, Any], actor: str) -> dict[str, Any]:
+        validate(name, spec)
+        existing = self.store.get_app(name)
+        self.store.put_app(name, dict(spec), source="api")
+        self.store.audit(
+            actor, "app-updated" if existing else "app-created", app=name, details={"spec": dict(spec)}
+        )
+        self._heads.pop(name, None)
+        self.queue.add(name, reason="manual")
+        return app_view(self._record(name))
+
+    def delete_app(self, name: str, actor: str) -> None:
+        self._record(name)
+        self.store.delete_app(name)
+        self.store.audit(actor, "app-deleted", app=name)
+        self.queue.forget(name)
+        self.watches.forget(name)
+        self.metrics.forget(name)
+        self._heads.pop(name, None)
+
+    def sync(
+        self,
+        name: str,
+        actor: str,
+        revision: str | None = None,
+        prune: bool | None = None,
+        confirm_prune: bool = False,
+    ) -> dict[str, Any]:
+        self._record(name)
+        op = Operation(uuid.uuid4().hex[:12], name, "sync", actor, revision, prune, confirm_prune)
+        self.store.audit(actor, "sync-requested", app=name, revision=revision)
+        return self._enqueue_op(op)
+
+    def rollback(self, name: str, history_id: int, actor: str) -> dict[str, Any]:
+        self._record(name)
+        run = self.store.run(history_id)
+        if run is None or run.app != name or not run.revision:
+            raise NotFound(f"app {name!r} has no history entry {history_id} with a revision")
+        self.store.set_app_flags(name, pinned_revision=run.revision)
+        self.store.audit(
+            actor, "rollback", app=name, revision=run.revision, details={"historyId": history_id}
+        )
+        op = Operation(uuid.uuid4().hex[:12], name, "rollback", actor, run.revision)
+        return self._enqueue_op(op)
+
+    def operation(self, op_id: str) -> dict[str, Any]:
+        with self._lock:
+            op = self._ops.get(op_id)
+        if op is None:
+            raise NotFound(f"no operation {op_id!r}")
+        return op.to_json()
+
+    def suspend(self, name: str, actor: str) -> dict[str, Any]:
+        self._record(name)
+        self.store.set_app_flags(name, suspended=True)
+        self.store.audit(actor, "suspend", app=name)
+        self.queue.add(name, reason="manual")
+        return app_view(self._record(name))
+
+    def resume(self, name: str, actor: str) -> dict[str, Any]:
+        self._record(name)
+        self.store.set_app_flags(name, suspended=False, pinned_revision=None)
+        self.store.audit(actor, "resume", app=name)
+        self._heads.pop(name, None)
+        self.queue.add(name, reason="manual")
+        return app_view(self._record(name))
+
+    def history(self, name: str) -> list[dict[str, Any]]:
+        self._record(name)
+        return [history_view(r) for r in self.store.runs(name, limit=500)]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        self._record(name)
+        return [event_view(e) for e in self.store.events(name)]
+
+    def _plan_now(self, name: str) -> AppRun:
+        spec = AppSpec.parse(name, self._record(name).spec)
+        fetched = self.sources.fetch(spec)
+        try:
+            run = self.engine.plan(
+                name, fetched.directory, Options(prune=spec.prune, allow_empty=spec.allow_empty)
+            )
+            self.engine.finish(run)
+            return run
+        finally:
+            fetched.cleanup()
+
+    def diff(self, name: str) -> dict[str, Any]:
+        return self._plan_now(name).plan.to_json()
+
+    def resources(self, name: str) -> list[dict[str, Any]]:
+        return resources_view(self._plan_now(name))
+
+    def subscribe(self) -> Subscription:
+        return self.bus.subscribe()
+
+    def webhook(self, payload: Mapping[str, Any]) -> list[str]:
+        urls = _payload_urls(payload)
+        ref = str(payload.get("ref") or "")
+        matched = []
+        for record in self.store.list_apps():
+            try:
+                spec = AppSpec.parse(record.name, record.spec)
+            except ConfigError:
+                continue
+            if _normalise_url(spec.repo_url) in urls and _ref_matches(spec.target_revision, ref):
+                matched.append(record.name)
+                self._heads.pop(record.name, None)
+                self.queue.add(record.name, reason="webhook")
+        return matched
+
+
+def _normalise_url(url: str) -> str:
+    url = url.strip().lower().rstrip("/")
+    url = url.removesuffix(".git")
+    for prefix in ("https://", "http://", "ssh://", "git://", "file://"):
+        url = url.removeprefix(prefix)
+    url = url.removeprefix("git@").replace(":", "/", 1) if url.startswith("git@") else url
+    return url.split("@", 1)[-1]
+
+
+def _payload_urls(payload: Mapping[str, Any]) -> set[str]:
+    repo = payload.get("repository") or {}
+    if not isinstance(repo, Mapping):
+        return set()
+    keys = ("clone_url", "html_url", "ssh_url", "git_url", "url")
+    return {_normalise_url(str(repo[k])) for k in keys if isinstance(repo.get(k), str)}
+
+
+def _ref_matches(target: str, ref: str) -> bool:
+    if not ref or target in ("HEAD", ref):
+        return True
+    return ref in (f"refs/heads/{target}", f"refs/tags/{target}")

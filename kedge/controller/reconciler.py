@@ -1,0 +1,380 @@
+"""One reconcile of one app, as the controller runs it: guards first, then named steps.
+
+    fetch -> render/observe/plan (engine) -> decide -> apply and prune (engine) -> record
+
+``reconcile`` returns when to come back. Temporary failures (git or a provider unreachable)
+raise ``TemporaryError`` so the loop backs off; the live state is never touched when the
+source could not be fetched or rendered. Status is written once, in a ``finally``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from kedge.controller.api import StreamEvent
+from kedge.controller.bus import EventBus
+from kedge.controller.fetch import Fetched, Sources
+from kedge.controller.metrics import Metrics
+from kedge.controller.notify import Notifier
+from kedge.controller.spec import AppSpec
+from kedge.controller.status import (
+    DEGRADED,
+    HEALTHY,
+    MISSING,
+    OUT_OF_SYNC,
+    SYNCED,
+    UNKNOWN,
+    Status,
+)
+from kedge.engine import AppRun, Engine, Options
+from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.planning import Action, Change
+from kedge.store import Store
+
+log = logging.getLogger("kedge.controller")
+
+
+@dataclass
+class Operation:
+    """A requested sync or rollback; the API answers with it at once (202)."""
+
+    id: str
+    app: str
+    type: str  # sync | rollback
+    actor: str
+    revision: str | None = None
+    prune: bool | None = None
+    confirm_prune: bool = False
+    state: str = "queued"  # queued | running | succeeded | failed
+    message: str = ""
+    created_at: str = field(default_factory=lambda: _now().isoformat())
+    finished_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "app": self.app,
+            "type": self.type,
+            "actor": self.actor,
+            "revision": self.revision,
+            "state": self.state,
+            "message": self.message,
+            "createdAt": self.created_at,
+            "finishedAt": self.finished_at,
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Reconciler:
+    store: Store
+    engine: Engine
+    sources: Sources
+    bus: EventBus
+    metrics: Metrics
+    notifier: Notifier
+    on_rendered: Callable[[str, AppRun], None] | None = None  # watches, app-of-apps
+
+    def reconcile(self, name: str, reasons: set[str], op: Operation | None = None) -> float | None:
+        record = self.store.get_app(name)
+        if record is None:
+            return None
+        spec = AppSpec.parse(name, record.spec)
+        status = Status.from_json(dict(record.status or {}))
+        before = (status.sync, status.health)
+        try:
+            if record.suspended and op is None:
+                status.condition(
+                    "Ready", False, "Suspended", "reconciliation is suspended; resume to continue"
+                )
+                return None
+            return self._reconcile(name, spec, status, reasons, op, pinned=record.pinned_revision)
+        finally:
+            status.observed_at = _now().isoformat()
+            self.store.set_app_status(name, status.to_json())
+            self.metrics.app_info(name, status.sync, status.health)
+            if (status.sync, status.health) != before:
+                self.bus.publish(StreamEvent("app", name, {"status": status.to_json()}))
+                if status.health == DEGRADED:
+                    self.notifier.send("degraded", name, f"app {name} is Degraded: {_ready_message(status)}")
+
+    # -- steps ----------------------------------------------------------------------------------
+
+    def _reconcile(
+        self,
+        name: str,
+        spec: AppSpec,
+        status: Status,
+        reasons: set[str],
+        op: Operation | None,
+        pinned: str | None,
+    ) -> float | None:
+        revision = op.revision if op and op.revision else pinned
+        status.condition("Reconciling", True, "Progressing", "reconciling")
+        try:
+            fetched = self._fetch(name, spec, status, revision)
+        finally:
+            status.conditions.pop("Reconciling", None)
+        try:
+            return self._with_source(name, spec, status, reasons, op, fetched, pinned)
+        finally:
+            fetched.cleanup()
+
+    def _fetch(self, name: str, spec: AppSpec, status: Status, revision: str | None) -> Fetched:
+        try:
+            fetched = self.sources.fetch(spec, revision)
+        except ConfigError as err:
+            status.sync = UNKNOWN
+            status.condition("Ready", False, "SourceInvalid", str(err))
+            status.condition("Stalled", True, "SourceInvalid", str(err))
+            raise
+        except KedgeError as err:
+            status.sync = UNKNOWN
+            status.condition("Ready", False, "Stale", f"source unreachable, live state untouched: {err}")
+            raise TemporaryError(str(err)) from err
+        previous = status.last_attempted_revision
+        if (
+            previous
+            and previous != fetched.revision
+            and not self.sources.is_ancestor(spec, previous, fetched.revision)
+        ):
+            self._event(
+                name,
+                "force-push",
+                message=f"{spec.target_revision} moved from {previous[:12]} to "
+                f"{fetched.revision[:12]}, which does not descend from it (force-push)",
+            )
+        status.last_attempted_revision = fetched.revision
+        return fetched
+
+    def _with_source(
+        self,
+        name: str,
+        spec: AppSpec,
+        status: Status,
+        reasons: set[str],
+        op: Operation | None,
+        fetched: Fetched,
+        pinned: str | None,
+    ) -> float | None:
+        prune = spec.prune if op is None or op.prune is None else op.prune
+        trigger = _trigger(reasons, op, fetched.revision != status.last_applied_revision)
+        options = Options(
+            prune=prune,
+            allow_empty=spec.allow_empty,
+            confirm_prune=bool(op and op.confirm_prune),
+            revision=fetched.revision,
+            trigger=trigger,
+            actor=op.actor if op else "controller",
+        )
+        with self.metrics.reconcile_timer(name):
+            run = self.engine.plan(name, fetched.directory, options)
+        try:
+            return self._decide(name, spec, status, op, run, fetched, pinned)
+        finally:
+            self.engine.finish(run)
+
+    def _decide(
+        self,
+        name: str,
+        spec: AppSpec,
+        status: Status,
+        op: Operation | None,
+        run: AppRun,
+        fetched: Fetched,
+        pinned: str | None,
+    ) -> float | None:
+        plan = run.plan
+        if not plan.ok:
+            message = "; ".join(str(d) for d in plan.diagnostics if d.is_error)[:2000]
+            reason = _failure_reason(message)
+            status.sync = UNKNOWN if reason != "PruneNeedsConfirmation" else OUT_OF_SYNC
+            status.condition("Ready", False, reason, message)
+            if reason == "PruneNeedsConfirmation":
+                self.store.audit(
+                    "controller",
+                    "prune-refused",
+                    app=name,
+                    revision=fetched.revision,
+                    result="refused",
+                    details={"message": message},
+                )
+            if _is_temporary(run):
+                raise TemporaryError(message)
+            status.condition("Stalled", True, reason, message)
+            if op is not None:
+                raise ConfigError(message)
+            return spec.drift_interval
+        status.conditions.pop("Stalled", None)
+        if self.on_rendered is not None:
+            self.on_rendered(name, run)
+        drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
+        event_ids = self._record_drift(name, drifted, fetched.revision)
+        new_revision = fetched.revision != status.last_applied_revision
+        automated = spec.automated and pinned is None
+        apply_now = op is not None or (automated and (new_revision or spec.self_heal))
+        if plan.has_changes and apply_now:
+            self._apply(name, status, run, fetched, event_ids)
+        else:
+            self._settle(status, run, fetched)
+        status.summary = plan.summary()
+        return spec.drift_interval
+
+    def _apply(self, name: str, status: Status, run: AppRun, fetched: Fetched, drift_ids: list[int]) -> None:
+        outcome = self.engine.apply(run)
+        self.metrics.sync(name, "succeeded" if outcome.ok else "failed")
+        for result in outcome.results:
+            change = result.change
+            self.store.audit(
+                run.options.actor,
+                change.action.value,
+                app=name,
+                resource=str(change.key),
+                revision=fetched.revision,
+                diff=[d.to_json() for d in change.diff],
+                result=result.result,
+                details={"error": result.error} if result.error else None,
+            )
+        self.store.audit(
+            run.options.actor,
+            "sync",
+            app=name,
+            revision=fetched.revision,
+            result="succeeded" if outcome.ok else "failed",
+            details={"trigger": run.options.trigger, "summary": run.plan.summary()},
+        )
+        self.bus.publish(
+            StreamEvent(
+                "sync", name, {"revision": fetched.revision, "ok": outcome.ok, "trigger": run.options.trigger}
+            )
+        )
+        if outcome.ok:
+            status.sync, status.health = SYNCED, HEALTHY
+            status.last_applied_revision = fetched.revision
+            status.condition("Ready", True, "Synced", f"applied {fetched.revision[:12]}")
+            if drift_ids:
+                self.store.mark_reverted(drift_ids)
+                for key in {c.key for c in run.plan.changes if c.drift}:
+                    self.store.audit(
+                        "controller", "drift-reverted", app=name, resource=str(key), revision=fetched.revision
+                    )
+                self.bus.publish(StreamEvent("drift", name, {"reverted": drift_ids}))
+        else:
+            failures = "; ".join(f"{r.change.key}: {r.error}" for r in outcome.failed)[:2000]
+            status.sync, status.health = OUT_OF_SYNC, DEGRADED
+            status.condition("Ready", False, "SyncFailed", failures or "some changes failed")
+            self.notifier.send("sync-failed", name, f"sync of {name} failed: {failures}")
+
+    def _settle(self, status: Status, run: AppRun, fetched: Fetched) -> None:
+        """Nothing applied: report what is pending, and close drift that went away by itself."""
+        pending = [c for c in run.plan.changes if c.is_change]
+        drift_left = [c for c in run.plan.changes if c.drift]
+        if not pending and not drift_left:
+            status.sync, status.health = SYNCED, HEALTHY
+            if status.last_applied_revision is None:
+                status.last_applied_revision = fetched.revision
+            status.condition("Ready", True, "Synced", "the real world matches the source")
+            open_ids = [e.id for e in self.store.open_drift(run.app)]
+            if open_ids:
+                self.store.mark_reverted(open_ids)
+            return
+        status.sync = OUT_OF_SYNC
+        missing = any(c.action is Action.CREATE for c in pending)
+        status.health = MISSING if missing else (status.health if status.health != UNKNOWN else HEALTHY)
+        status.condition("Ready", False, "OutOfSync", f"{len(pending) or len(drift_left)} change(s) pending")
+
+    def _record_drift(self, name: str, drifted: list[Change], revision: str) -> list[int]:
+        if not drifted:
+            return []
+        open_by_resource = {(e.resource_kind, e.resource_name): e.id for e in self.store.open_drift(name)}
+        ids: list[int] = []
+        for change in drifted:
+            key = (change.key.kind, change.key.name)
+            if key in open_by_resource:
+                ids.append(open_by_resource[key])
+                continue
+            fields = [
+                {"path": d.path, "desired": d.to_json()["after"], "actual": d.to_json()["before"]}
+                for d in change.diff
+            ]
+            what = "missing" if change.before is None else ", ".join(f["path"] for f in fields)
+            event_id = self._event(
+                name, "drift", change=change, fields=fields, message=f"{change.key}: {what}"
+            )
+            ids.append(event_id)
+            self.metrics.drift(name)
+            self.store.audit(
+                "controller",
+                "drift-detected",
+                app=name,
+                resource=str(change.key),
+                revision=revision,
+                diff=fields,
+            )
+            self.notifier.send("drift", name, f"drift in {name}: {change.key}: {what}")
+        return ids
+
+    def _event(
+        self,
+        app: str,
+        kind: str,
+        *,
+        change: Change | None = None,
+        fields: list[dict[str, Any]] | None = None,
+        message: str | None = None,
+    ) -> int:
+        event_id = self.store.add_event(
+            app,
+            kind,
+            resource_kind=change.key.kind if change else None,
+            resource_name=change.key.name if change else None,
+            fields=fields,
+            message=message,
+        )
+        self.bus.publish(
+            StreamEvent(
+                kind,
+                app,
+                {
+                    "id": event_id,
+                    "resource": {"kind": change.key.kind, "name": change.key.name} if change else None,
+                    "fields": fields or [],
+                    "message": message,
+                },
+            )
+        )
+        return event_id
+
+
+def _trigger(reasons: set[str], op: Operation | None, new_revision: bool) -> str:
+    if op is not None:
+        return op.type if op.type == "rollback" else "manual"
+    for reason in ("webhook", "commit"):
+        if reason in reasons:
+            return reason
+    return "commit" if new_revision else "drift"
+
+
+def _failure_reason(message: str) -> str:
+    if "--confirm-prune" in message:
+        return "PruneNeedsConfirmation"
+    if "allowEmpty" in message:
+        return "EmptySource"
+    if "owned by app" in message or "kedge.dev/adopt" in message:
+        return "Conflict"
+    return "PlanFailed"
+
+
+def _is_temporary(run: AppRun) -> bool:
+    return run.observed is None and run.rendered.ok
+
+
+def _ready_message(status: Status) -> str:
+    return status.conditions.get("Ready", {}).get("message", "")
