@@ -11,6 +11,7 @@ import jsonschema
 
 from kedge.manifests import CORE_SCHEMAS
 from kedge.model import ConfigError, Diagnostic
+from kedge.sources import check_ref, parse_url
 
 _DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -71,6 +72,16 @@ def validate(name: str, spec: Mapping[str, Any]) -> None:
     for err in sorted(validator.iter_errors(spec), key=lambda e: list(e.path)):
         where = ".".join(["spec", *(str(p) for p in err.path)])
         problems.append(Diagnostic.error(err.message, path=where))
+    source = spec.get("source") if isinstance(spec.get("source"), Mapping) else {}
+    for path, check, value in (
+        ("spec.source.repoURL", parse_url, source.get("repoURL")),
+        ("spec.source.targetRevision", check_ref, source.get("targetRevision")),
+    ):
+        if isinstance(value, str):
+            try:
+                check(value)
+            except ConfigError as err:
+                problems.append(Diagnostic.error(str(err), path=path))
     if problems:
         detail = "; ".join(f"{d.path}: {d.message}" for d in problems)
         raise ConfigError(f"app {name!r}: invalid spec: {detail}", problems)

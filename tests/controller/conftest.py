@@ -20,8 +20,9 @@ from kedge.store import Store
 
 
 def provider_config(root: Path, name: str = "default") -> CoreDocument:
-    return CoreDocument("ProviderConfig", name, {"provider": "local", "settings": {"root": str(root)}},
-                        {}, {}, None, None)
+    return CoreDocument(
+        "ProviderConfig", name, {"provider": "local", "settings": {"root": str(root)}}, {}, {}, None, None
+    )
 
 
 class GitRepo:
@@ -51,8 +52,10 @@ class GitRepo:
 
 
 def file_doc(name: str, path: str, content: str) -> str:
-    return (f"apiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {{name: {name}}}\n"
-            f"spec: {{path: {path}, content: {json.dumps(content)}}}\n---\n")
+    return (
+        f"apiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {{name: {name}}}\n"
+        f"spec: {{path: {path}, content: {json.dumps(content)}}}\n---\n"
+    )
 
 
 @pytest.fixture
@@ -68,9 +71,12 @@ def make_controller(tmp_path: Path, root: Path) -> Iterator[Callable[..., Contro
 
     def make(start: bool = True, **kwargs: Any) -> Controller:
         store = Store.open(str(tmp_path / "state.db"))
-        engine = Engine(store, extra_configs=[provider_config(root)], retry=RetryPolicy(attempts=2, base=0.01))
-        controller = Controller(store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05,
-                                backoff_cap=0.5, **kwargs)
+        engine = Engine(
+            store, extra_configs=[provider_config(root)], retry=RetryPolicy(attempts=2, base=0.01)
+        )
+        controller = Controller(
+            store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05, backoff_cap=0.5, **kwargs
+        )
         made.append((controller, engine, store))
         if start:
             controller.start()

@@ -29,7 +29,9 @@ def test_manual_change_is_reverted_by_self_heal_and_recorded_as_drift(make_contr
 
     (root / "motd").write_text("tampered\n")
     wait_for(lambda: (root / "motd").read_text() == "hello\n", message="drift reverted by the watch")
-    events = wait_for(lambda: [e for e in controller.events("web") if e["type"] == "drift" and e["revertedAt"]])
+    events = wait_for(
+        lambda: [e for e in controller.events("web") if e["type"] == "drift" and e["revertedAt"]]
+    )
     event = events[0]
     assert event["resource"] == {"kind": "File", "name": "motd"}
     assert [f["path"] for f in event["fields"]] == ["content"]
