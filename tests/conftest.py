@@ -13,6 +13,8 @@ from kedge.cli import main as cli_main
 
 cli_main._register()
 
+pytest_plugins = ["tests.fixtures.pg"]
+
 KedgeRun = Callable[..., "RunResult"]
 
 

@@ -175,7 +175,8 @@ class Controller:
                     spec = AppSpec.parse(record.name, record.spec)
                 except ConfigError:
                     continue
-                last, due = self._heads.get(record.name, ("", 0.0))
+                seen = (record.status or {}).get("lastAttemptedRevision") or ""
+                last, due = self._heads.get(record.name, (seen, 0.0))
                 if now < due:
                     continue
                 try:

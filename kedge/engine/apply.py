@@ -67,8 +67,10 @@ class Applier:
     outcome: ApplyOutcome = field(default_factory=ApplyOutcome)
     _failed: set[ResourceKey] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _written: dict[ResourceKey, Resource] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> ApplyOutcome:
+        self._written = {r.key: r for r in self.rendered.resources}
         work = [c for c in plan.changes if c.is_change or self._needs_entry(c, None)]
         changes = [c for c in work if c.action is not Action.DELETE]
         deletes = [c for c in work if c.action is Action.DELETE]
@@ -115,6 +117,7 @@ class Applier:
         return done
 
     def _fail(self, change: Change, message: str) -> None:
+        message = message.removeprefix(f"{change.key}: ")  # the key is shown beside it
         with self._lock:
             self._failed.add(change.key)
             self._finish(change, FAILED, message)
@@ -133,13 +136,15 @@ class Applier:
         if change.action is Action.DELETE:
             self._delete(change)
             return None
-        r = change.resource
-        assert r is not None
+        assert change.resource is not None
+        r = self._written[change.key]  # references unresolved: resolve them with today's outputs
         client = self.conns.client(r.provider_config)
         with self._lock:
             target = target_for(r, self.observed.outputs, self.inventory)
         observed = self.observed.by_identity.get(r.identity(), Observation.missing())
         if change.action is Action.NOOP:
+            if change.adopt:  # nothing to change, but leave the ownership mark
+                call_with_retry(lambda: client.update(target, observed, []), self.retry)
             return observed.outputs
         if change.action is Action.REPLACE:
             call_with_retry(lambda: client.delete(target, observed), self.retry)

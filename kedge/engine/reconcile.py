@@ -11,6 +11,7 @@ apply performs exactly the plan the user saw, against the observations it was ma
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,12 +23,13 @@ from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, InventoryEntry, KedgeError
+from kedge.model import Diagnostic, InventoryEntry, KedgeError, Observation
 from kedge.model.values import secret_values
-from kedge.planning import Action, Plan
+from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
 from kedge.planning.planner import plan as make_plan
 from kedge.providers import registry
+from kedge.providers.base import FieldChange
 from kedge.store import RunResult, Store
 
 
@@ -98,9 +100,16 @@ class Engine:
             run.plan = Plan(diagnostics=[*run.rendered.diagnostics, Diagnostic.error(scrub(str(err)))])
             return run
         identities = [r.identity() for r in run.rendered.resources]
+        # The planner compares what the provider will be asked for: references resolved.
+        resolved = [
+            dataclasses.replace(r, spec=run.observed.targets[r.identity()].spec)
+            if r.identity() in run.observed.targets
+            else r
+            for r in run.rendered.resources
+        ]
         plan_input = PlanInput(
             app=app,
-            desired=run.rendered.resources,
+            desired=resolved,
             observed=run.observed.by_identity,
             inventory=run.inventory,
             owners=self.store.owners(identities),
@@ -110,8 +119,41 @@ class Engine:
             confirm_prune=options.confirm_prune,
         )
         plan = make_plan(plan_input, registry.kind_spec)
-        run.plan = Plan(plan.changes, [*run.rendered.diagnostics, *plan.diagnostics])
+        changes, previews = self._preview(run, plan)
+        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews])
         return run
+
+    def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
+        """Ask providers that can tell for the exact statements of each change (shown in the plan).
+
+        A provider refuses a change here (a destructive table change without the annotation),
+        before anything runs, as a diagnostic on the resource.
+        """
+        assert run.observed is not None and run.conns is not None
+        scrub = scrubber(run.secrets)
+        out: list[Change] = []
+        problems: list[Diagnostic] = []
+        for change in plan.changes:
+            r = change.resource
+            if r is None or change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+                out.append(change)
+                continue
+            client = run.conns.client(r.provider_config)
+            preview = getattr(client, "preview", None)
+            if preview is None:
+                out.append(change)
+                continue
+            target = run.observed.targets[r.identity()]
+            observed = run.observed.by_identity.get(r.identity(), Observation.missing())
+            diff = [FieldChange(d.path, d.before, d.after) for d in change.diff]
+            try:
+                statements = preview(target, observed, diff)
+            except KedgeError as err:
+                problems.append(Diagnostic.error(scrub(str(err)), file=r.file, line=r.line))
+                out.append(change)
+                continue
+            out.append(dataclasses.replace(change, statements=tuple(statements)))
+        return out, problems
 
     def apply(self, run: AppRun, progress: Progress | None = None) -> ApplyOutcome:
         """Perform ``run.plan`` (which must be free of errors) and record the run."""
