@@ -62,12 +62,13 @@ def handle_errors(fn: F) -> F:
 
 
 def _register() -> None:
-    from kedge.cli import demo, explain, oneshot, serve
+    from kedge.cli import audit, demo, explain, oneshot, serve
 
     oneshot.register(app, handle_errors)
     explain.register(app, handle_errors)
     serve.register(app, handle_errors)
     demo.register(app, handle_errors)
+    audit.register(app, handle_errors)
 
 
 def main() -> None:

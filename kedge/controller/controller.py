@@ -39,6 +39,7 @@ from kedge.model import ConfigError, KedgeError, TemporaryError
 from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
+APP_LIST_REFRESH = 5.0  # seconds between re-reads of the app list by the poller
 
 
 class Controller:
@@ -74,6 +75,7 @@ class Controller:
         self._heads: dict[str, tuple[str, float]] = {}  # app -> (last seen head, next poll at)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._apps_changed = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -165,18 +167,21 @@ class Controller:
         return float(ceiling * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
     def _poll(self) -> None:
-        """Cheap "has the branch moved?" checks; a moved branch queues its app at once."""
+        """Cheap "has the branch moved?" checks; a moved branch queues its app at once.
+
+        The list of apps is read from the store every few seconds (or at once after a change
+        through the control plane), not on every tick.
+        """
+        apps: list[tuple[str, AppSpec, str]] = []
+        refreshed = 0.0
         while not self._stop.wait(0.5):
             now = time.monotonic()
-            for record in self.store.list_apps():
-                if record.suspended or record.pinned_revision:
-                    continue
-                try:
-                    spec = AppSpec.parse(record.name, record.spec)
-                except ConfigError:
-                    continue
-                seen = (record.status or {}).get("lastAttemptedRevision") or ""
-                last, due = self._heads.get(record.name, (seen, 0.0))
+            if self._apps_changed.is_set() or now - refreshed > APP_LIST_REFRESH:
+                self._apps_changed.clear()
+                apps = self._pollable()
+                refreshed = now
+            for name, spec, seen in apps:
+                last, due = self._heads.get(name, (seen, 0.0))
                 if now < due:
                     continue
                 try:
@@ -184,11 +189,23 @@ class Controller:
                     if not is_plain_directory(spec.repo_url):
                         self.metrics.git_requests.labels("ls-remote").inc()
                 except KedgeError as err:
-                    log.info("poll of %s failed: %s", record.name, err)
+                    log.info("poll of %s failed: %s", name, err)
                     head = last
-                self._heads[record.name] = (head, now + spec.poll_interval)
+                self._heads[name] = (head, now + spec.poll_interval)
                 if last and head != last:
-                    self.queue.add(record.name, reason="commit")
+                    self.queue.add(name, reason="commit")
+
+    def _pollable(self) -> list[tuple[str, AppSpec, str]]:
+        out = []
+        for record in self.store.list_apps():
+            if record.suspended or record.pinned_revision:
+                continue
+            try:
+                spec = AppSpec.parse(record.name, record.spec)
+            except ConfigError:
+                continue
+            out.append((record.name, spec, (record.status or {}).get("lastAttemptedRevision") or ""))
+        return out
 
     def _rendered(self, name: str, run: AppRun) -> None:
         self.watches.ensure(name, run)
@@ -210,6 +227,7 @@ class Controller:
                 log.warning("app %s declared by %s is invalid: %s", name, parent, err)
                 return
             self.store.put_app(name, spec, source=f"app:{parent}")
+            self._apps_changed.set()
             self.store.audit(f"app:{parent}", "app-created" if existing is None else "app-updated", app=name)
             self.queue.add(name, reason="commit")
 
@@ -264,6 +282,7 @@ class Controller:
             actor, "app-updated" if existing else "app-created", app=name, details={"spec": dict(spec)}
         )
         self._heads.pop(name, None)
+        self._apps_changed.set()
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
 
@@ -272,6 +291,8 @@ class Controller:
         self.store.delete_app(name)
         self.store.audit(actor, "app-deleted", app=name)
         self.queue.forget(name)
+        self.reconciler.forget(name)
+        self._apps_changed.set()
         self.watches.forget(name)
         self.metrics.forget(name)
         self._heads.pop(name, None)
@@ -295,6 +316,7 @@ class Controller:
         if run is None or run.app != name or not run.revision:
             raise NotFound(f"app {name!r} has no history entry {history_id} with a revision")
         self.store.set_app_flags(name, pinned_revision=run.revision)
+        self._apps_changed.set()
         self.store.audit(
             actor, "rollback", app=name, revision=run.revision, details={"historyId": history_id}
         )
@@ -311,6 +333,7 @@ class Controller:
     def suspend(self, name: str, actor: str) -> dict[str, Any]:
         self._record(name)
         self.store.set_app_flags(name, suspended=True)
+        self._apps_changed.set()
         self.store.audit(actor, "suspend", app=name)
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
@@ -320,6 +343,7 @@ class Controller:
         self.store.set_app_flags(name, suspended=False, pinned_revision=None)
         self.store.audit(actor, "resume", app=name)
         self._heads.pop(name, None)
+        self._apps_changed.set()
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
 

@@ -10,6 +10,7 @@ source could not be fetched or rendered. Status is written once, in a ``finally`
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,11 +32,22 @@ from kedge.controller.status import (
     Status,
 )
 from kedge.engine import AppRun, Engine, Options
+from kedge.engine.render import Rendered
 from kedge.model import ConfigError, KedgeError, TemporaryError
 from kedge.planning import Action, Change
 from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
+STATUS_REFRESH = 60.0  # seconds: an unchanged status is still rewritten this often
+RENDER_TTL = 600.0  # seconds a rendered revision is reused by drift sweeps
+
+
+@dataclass(frozen=True)
+class _Cached:
+    revision: str
+    spec: AppSpec
+    rendered: Rendered
+    at: float
 
 
 @dataclass
@@ -81,6 +93,7 @@ class Reconciler:
     metrics: Metrics
     notifier: Notifier
     on_rendered: Callable[[str, AppRun], None] | None = None  # watches, app-of-apps
+    _rendered: dict[str, _Cached] = field(default_factory=dict)
 
     def reconcile(self, name: str, reasons: set[str], op: Operation | None = None) -> float | None:
         record = self.store.get_app(name)
@@ -97,13 +110,25 @@ class Reconciler:
                 return None
             return self._reconcile(name, spec, status, reasons, op, pinned=record.pinned_revision)
         finally:
-            status.observed_at = _now().isoformat()
-            self.store.set_app_status(name, status.to_json())
+            self._save_status(name, status, dict(record.status or {}))
             self.metrics.app_info(name, status.sync, status.health)
             if (status.sync, status.health) != before:
                 self.bus.publish(StreamEvent("app", name, {"status": status.to_json()}))
                 if status.health == DEGRADED:
                     self.notifier.send("degraded", name, f"app {name} is Degraded: {_ready_message(status)}")
+
+    def _save_status(self, name: str, status: Status, previous: dict[str, Any]) -> None:
+        """Write the status when it changed, or at least once a minute (``observedAt``)."""
+        now = _now()
+        status.observed_at = now.isoformat()
+        current = status.to_json()
+        unchanged = {k: v for k, v in current.items() if k != "observedAt"} == {
+            k: v for k, v in previous.items() if k != "observedAt"
+        }
+        last = previous.get("observedAt")
+        if unchanged and last and (now - datetime.fromisoformat(last)).total_seconds() < STATUS_REFRESH:
+            return
+        self.store.set_app_status(name, current)
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -119,13 +144,39 @@ class Reconciler:
         revision = op.revision if op and op.revision else pinned
         status.condition("Reconciling", True, "Progressing", "reconciling")
         try:
-            fetched = self._fetch(name, spec, status, revision)
+            source = self._source(name, spec, status, revision)
         finally:
             status.conditions.pop("Reconciling", None)
+        return self._with_source(name, spec, status, reasons, op, source, pinned)
+
+    def _source(self, name: str, spec: AppSpec, status: Status, revision: str | None) -> Rendered:
+        """The rendered manifests of the revision to reconcile; cached while the source stands still.
+
+        A drift sweep of an app whose branch has not moved reads nothing from git and renders
+        nothing: it only observes and plans. The cache also expires after ``RENDER_TTL`` so
+        a rotated ``fromFile`` secret is picked up.
+        """
+        cached = self._rendered.get(name)
+        if cached is not None and revision is None and time.monotonic() - cached.at < RENDER_TTL:
+            try:
+                head = self.sources.head(spec)
+            except KedgeError:
+                head = None  # let the fetch below report it
+            if head == cached.revision and cached.spec == spec:
+                return cached.rendered
+        fetched = self._fetch(name, spec, status, revision)
         try:
-            return self._with_source(name, spec, status, reasons, op, fetched, pinned)
+            rendered = self.engine.render(name, fetched.directory).rendered
         finally:
             fetched.cleanup()
+        rendered.diagnostics.extend(fetched.diagnostics)
+        rendered.revision = fetched.revision
+        if revision is None:
+            self._rendered[name] = _Cached(fetched.revision, spec, rendered, time.monotonic())
+        return rendered
+
+    def forget(self, name: str) -> None:
+        self._rendered.pop(name, None)
 
     def _fetch(self, name: str, spec: AppSpec, status: Status, revision: str | None) -> Fetched:
         try:
@@ -161,23 +212,24 @@ class Reconciler:
         status: Status,
         reasons: set[str],
         op: Operation | None,
-        fetched: Fetched,
+        rendered: Rendered,
         pinned: str | None,
     ) -> float | None:
+        revision = rendered.revision
         prune = spec.prune if op is None or op.prune is None else op.prune
-        trigger = _trigger(reasons, op, fetched.revision != status.last_applied_revision)
+        trigger = _trigger(reasons, op, revision != status.last_applied_revision)
         options = Options(
             prune=prune,
             allow_empty=spec.allow_empty,
             confirm_prune=bool(op and op.confirm_prune),
-            revision=fetched.revision,
+            revision=revision,
             trigger=trigger,
             actor=op.actor if op else "controller",
         )
         with self.metrics.reconcile_timer(name):
-            run = self.engine.plan(name, fetched.directory, options)
+            run = self.engine.plan(name, rendered.root, options, rendered=rendered)
         try:
-            return self._decide(name, spec, status, op, run, fetched, pinned)
+            return self._decide(name, spec, status, op, run, revision, pinned)
         finally:
             self.engine.finish(run)
 
@@ -188,7 +240,7 @@ class Reconciler:
         status: Status,
         op: Operation | None,
         run: AppRun,
-        fetched: Fetched,
+        revision: str,
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
@@ -202,7 +254,7 @@ class Reconciler:
                     "controller",
                     "prune-refused",
                     app=name,
-                    revision=fetched.revision,
+                    revision=revision,
                     result="refused",
                     details={"message": message},
                 )
@@ -216,18 +268,18 @@ class Reconciler:
         if self.on_rendered is not None:
             self.on_rendered(name, run)
         drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
-        event_ids = self._record_drift(name, drifted, fetched.revision)
-        new_revision = fetched.revision != status.last_applied_revision
+        event_ids = self._record_drift(name, drifted, revision)
+        new_revision = revision != status.last_applied_revision
         automated = spec.automated and pinned is None
         apply_now = op is not None or (automated and (new_revision or spec.self_heal))
         if plan.has_changes and apply_now:
-            self._apply(name, status, run, fetched, event_ids)
+            self._apply(name, status, run, revision, event_ids)
         else:
-            self._settle(status, run, fetched)
+            self._settle(status, run, revision)
         status.summary = plan.summary()
         return spec.drift_interval
 
-    def _apply(self, name: str, status: Status, run: AppRun, fetched: Fetched, drift_ids: list[int]) -> None:
+    def _apply(self, name: str, status: Status, run: AppRun, revision: str, drift_ids: list[int]) -> None:
         outcome = self.engine.apply(run)
         self.metrics.sync(name, "succeeded" if outcome.ok else "failed")
         for result in outcome.results:
@@ -237,7 +289,7 @@ class Reconciler:
                 change.action.value,
                 app=name,
                 resource=str(change.key),
-                revision=fetched.revision,
+                revision=revision,
                 diff=[d.to_json() for d in change.diff],
                 result=result.result,
                 details={"error": result.error} if result.error else None,
@@ -246,24 +298,24 @@ class Reconciler:
             run.options.actor,
             "sync",
             app=name,
-            revision=fetched.revision,
+            revision=revision,
             result="succeeded" if outcome.ok else "failed",
             details={"trigger": run.options.trigger, "summary": run.plan.summary()},
         )
         self.bus.publish(
             StreamEvent(
-                "sync", name, {"revision": fetched.revision, "ok": outcome.ok, "trigger": run.options.trigger}
+                "sync", name, {"revision": revision, "ok": outcome.ok, "trigger": run.options.trigger}
             )
         )
         if outcome.ok:
             status.sync, status.health = SYNCED, HEALTHY
-            status.last_applied_revision = fetched.revision
-            status.condition("Ready", True, "Synced", f"applied {fetched.revision[:12]}")
+            status.last_applied_revision = revision
+            status.condition("Ready", True, "Synced", f"applied {revision[:12]}")
             if drift_ids:
                 self.store.mark_reverted(drift_ids)
                 for key in {c.key for c in run.plan.changes if c.drift}:
                     self.store.audit(
-                        "controller", "drift-reverted", app=name, resource=str(key), revision=fetched.revision
+                        "controller", "drift-reverted", app=name, resource=str(key), revision=revision
                     )
                 self.bus.publish(StreamEvent("drift", name, {"reverted": drift_ids}))
         else:
@@ -272,14 +324,14 @@ class Reconciler:
             status.condition("Ready", False, "SyncFailed", failures or "some changes failed")
             self.notifier.send("sync-failed", name, f"sync of {name} failed: {failures}")
 
-    def _settle(self, status: Status, run: AppRun, fetched: Fetched) -> None:
+    def _settle(self, status: Status, run: AppRun, revision: str) -> None:
         """Nothing applied: report what is pending, and close drift that went away by itself."""
         pending = [c for c in run.plan.changes if c.is_change]
         drift_left = [c for c in run.plan.changes if c.drift]
         if not pending and not drift_left:
             status.sync, status.health = SYNCED, HEALTHY
             if status.last_applied_revision is None:
-                status.last_applied_revision = fetched.revision
+                status.last_applied_revision = revision
             status.condition("Ready", True, "Synced", "the real world matches the source")
             open_ids = [e.id for e in self.store.open_drift(run.app)]
             if open_ids:

@@ -72,7 +72,8 @@ def validate(name: str, spec: Mapping[str, Any]) -> None:
     for err in sorted(validator.iter_errors(spec), key=lambda e: list(e.path)):
         where = ".".join(["spec", *(str(p) for p in err.path)])
         problems.append(Diagnostic.error(err.message, path=where))
-    source = spec.get("source") if isinstance(spec.get("source"), Mapping) else {}
+    raw_source = spec.get("source")
+    source: Mapping[str, Any] = raw_source if isinstance(raw_source, Mapping) else {}
     for path, check, value in (
         ("spec.source.repoURL", parse_url, source.get("repoURL")),
         ("spec.source.targetRevision", check_ref, source.get("targetRevision")),

@@ -85,9 +85,14 @@ class Engine:
     def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
         return AppRun(app, options, render(path, self.extra_configs, self.env))
 
-    def plan(self, app: str, path: Path, options: Options = Options()) -> AppRun:
-        """Render, observe and plan. On render errors the plan carries them and nothing is observed."""
-        run = self.render(app, path, options)
+    def plan(
+        self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None
+    ) -> AppRun:
+        """Render (unless ``rendered`` is given), observe and plan.
+
+        On render errors the plan carries them and nothing is observed.
+        """
+        run = AppRun(app, options, rendered) if rendered is not None else self.render(app, path, options)
         if not run.rendered.ok:
             run.plan = Plan(diagnostics=run.rendered.diagnostics)
             return run

@@ -40,6 +40,7 @@ class Rendered:
     graph: Graph | None
     diagnostics: list[Diagnostic]
     core: list[CoreDocument] = field(default_factory=list)
+    revision: str = ""  # the source revision these manifests came from, when known
 
     @property
     def ok(self) -> bool:

@@ -1,4 +1,5 @@
-"""What the store hands back besides ``kedge.model`` types: intents and apply history.
+"""What the store hands back besides ``kedge.model`` types: intents, apply history, apps,
+events, API tokens and audit entries.
 
 Also the one gate every stored document passes through (``document``): it turns mappings and
 sequences into plain JSON and refuses a ``Secret`` anywhere inside, so a resolved secret cannot
@@ -60,6 +61,141 @@ class Run:
     summary: Mapping[str, int] | None
     message: str | None
     results: list[RunResult] = field(default_factory=list)
+
+
+APP_SOURCES: Final = frozenset({"api", "config", "git"})  # where an Application was declared
+DRIFT: Final = "drift"  # the event type that ``open_drift`` and ``mark_reverted`` work with
+ROLES: Final = ("viewer", "operator", "admin")  # API token roles, weakest first
+
+
+@dataclass(frozen=True)
+class AppRecord:
+    """An Application as the controller keeps it. ``spec`` holds references, never secrets;
+    ``status`` is what the controller last wrote (sync, health, conditions, revisions)."""
+
+    name: str
+    spec: Mapping[str, Any]
+    status: Mapping[str, Any]
+    suspended: bool
+    pinned_revision: str | None
+    source: str  # api | config | git | app:<parent>
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to an app. A ``drift`` event stays open until ``reverted_at``."""
+
+    id: int
+    app: str
+    type: str
+    resource_kind: str | None
+    resource_name: str | None
+    fields: list[dict[str, Any]] | None
+    message: str | None
+    detected_at: datetime
+    reverted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """An API token without its secret. ``apps`` limits it to those apps (None: every app)."""
+
+    id: int
+    name: str
+    role: str
+    apps: list[str] | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    def allows(self, role: str) -> bool:
+        """Whether this token's role is at least ``role`` (viewer < operator < admin)."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One link of the audit chain: ``hash`` is sha256(prev_hash + canonical JSON of the entry
+    without its hash), see ``kedge.store.audit_chain``."""
+
+    seq: int
+    time: datetime
+    actor: str
+    action: str
+    app: str | None
+    resource: str | None
+    revision: str | None
+    diff: Any
+    result: str
+    details: Mapping[str, Any] | None
+    hash: str
+    prev_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as exported (one JSON line each) and served by the API."""
+        return {
+            "seq": self.seq,
+            "time": self.time.isoformat(timespec="microseconds"),
+            "actor": self.actor,
+            "action": self.action,
+            "app": self.app,
+            "resource": self.resource,
+            "revision": self.revision,
+            "diff": self.diff,
+            "result": self.result,
+            "details": None if self.details is None else dict(self.details),
+            "prevHash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement that entry ``seq`` of the chain has hash ``head``. ``signature`` and
+    ``public_key`` are base64 (the key as its raw 32 bytes)."""
+
+    seq: int
+    head: str
+    signature: str
+    public_key: str
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "head": self.head,
+            "signature": self.signature,
+            "publicKey": self.public_key,
+            "time": self.created_at.isoformat(timespec="microseconds"),
+        }
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """The outcome of replaying the chain. ``first_bad`` is the sequence number of the first
+    entry found wrong (None when the chain is intact, or when only a checkpoint is wrong);
+    ``checkpoints`` counts the checkpoints whose head matched (and whose signature was checked
+    when public keys were given)."""
+
+    ok: bool
+    entries: int
+    first_bad: int | None
+    reason: str | None
+    checkpoints: int
+    signatures_checked: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "firstBad": self.first_bad,
+            "reason": self.reason,
+            "checkpoints": self.checkpoints,
+            "signaturesChecked": self.signatures_checked,
+        }
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -6,7 +6,8 @@
     store.close()
 
 Opening migrates the schema to the version this Kedge ships (cheap when already there). The
-methods come from one class per concern (``inventory``, ``intents``, ``history``); a new kind
+methods come from one class per concern (``inventory``, ``intents``, ``history``, ``apps``,
+``events``, ``tokens``, ``audit``); a new kind
 of state is a new model in ``tables``, a new numbered revision in ``migrations/versions`` and a
 new class mixed in here.
 """
@@ -16,13 +17,17 @@ from __future__ import annotations
 from types import TracebackType
 
 from kedge.store import database, migrate
+from kedge.store.apps import AppStore
+from kedge.store.audit import AuditStore
 from kedge.store.base import Clock
+from kedge.store.events import EventStore
 from kedge.store.history import HistoryStore
 from kedge.store.intents import IntentStore
 from kedge.store.inventory import InventoryStore
+from kedge.store.tokens import TokenStore
 
 
-class Store(InventoryStore, IntentStore, HistoryStore):
+class Store(InventoryStore, IntentStore, HistoryStore, AppStore, EventStore, TokenStore, AuditStore):
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:
         """Open (and create or migrate) the state database at ``url``.

@@ -11,7 +11,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -28,6 +41,9 @@ NAMING_CONVENTION = {
 
 # JSON everywhere, JSONB on PostgreSQL (indexable, compact, no duplicate keys).
 JSON_DOCUMENT: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
+# 64-bit where the row count may grow without bound; SQLite's INTEGER is already 64-bit, and only
+# INTEGER PRIMARY KEY is the fast rowid.
+BIG_ID: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -145,3 +161,103 @@ class RunResultRow(Base):
     diff: Mapped[list[dict[str, Any]] | None]
     error: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime]
+
+
+class AppRow(Base):
+    """An Application: its spec (references unresolved), status, and operator flags."""
+
+    __tablename__ = "apps"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    spec: Mapped[dict[str, Any]]
+    status: Mapped[dict[str, Any]]
+    suspended: Mapped[bool]
+    pinned_revision: Mapped[str | None] = mapped_column(String)
+    source: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EventRow(Base):
+    """Something that happened to an app: drift found (and later reverted), a sync, ..."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index(None, "app", "detected_at"),
+        Index(None, "type", "reverted_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app: Mapped[str] = mapped_column(String)
+    type: Mapped[str] = mapped_column(String)
+    resource_kind: Mapped[str | None] = mapped_column(String)
+    resource_name: Mapped[str | None] = mapped_column(String)
+    fields: Mapped[list[dict[str, Any]] | None]
+    message: Mapped[str | None] = mapped_column(Text)
+    detected_at: Mapped[datetime]
+    reverted_at: Mapped[datetime | None]
+
+
+class TokenRow(Base):
+    """An API token: only the SHA-256 of the token is kept, never the token."""
+
+    __tablename__ = "tokens"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="token_hash"),
+        # A name is reused only once its previous token is revoked.
+        Index(
+            "ix_tokens_active_name",
+            "name",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String)
+    role: Mapped[str] = mapped_column(String)
+    apps: Mapped[list[str] | None] = mapped_column(JSON_DOCUMENT)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """One entry of the audit chain. ``diff`` and ``details`` are kept as the canonical JSON
+    text that was hashed (JSONB would renormalise numbers and break the hash); nothing in Kedge
+    updates or deletes these rows, and on PostgreSQL a trigger refuses it."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index(None, "app", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BIG_ID, primary_key=True, autoincrement=False)
+    time: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String)
+    action: Mapped[str] = mapped_column(String)
+    app: Mapped[str | None] = mapped_column(String)
+    resource: Mapped[str | None] = mapped_column(String)
+    revision: Mapped[str | None] = mapped_column(String)
+    diff: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String)
+    details: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpointRow(Base):
+    """A signed (sequence number, head hash) of the audit chain."""
+
+    __tablename__ = "audit_checkpoints"
+    __table_args__ = (Index(None, "seq"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BIG_ID)
+    head: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String)
+    public_key: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]

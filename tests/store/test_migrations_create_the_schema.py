@@ -22,7 +22,17 @@ def test_opening_an_empty_database_creates_every_table_at_head(db_url: str) -> N
     try:
         with engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())
-            assert {"inventory", "intents", "runs", "run_results"} <= tables
+            assert {
+                "inventory",
+                "intents",
+                "runs",
+                "run_results",
+                "apps",
+                "events",
+                "tokens",
+                "audit",
+                "audit_checkpoints",
+            } <= tables
             assert migrate.VERSION_TABLE in tables
             assert migrate.current_revision(connection) == migrate.head_revision()
     finally:
