@@ -248,5 +248,7 @@ def _layers(changes: Sequence[Change], graph: Graph | None) -> list[list[Change]
     return [layers[i] for i in sorted(layers)]
 
 
-def scrubber(secrets: Sequence[str]) -> Callable[[str], str]:
-    return lambda text: redact_text(text, secrets)
+def scrubber(secrets: Callable[[], Sequence[str]]) -> Callable[[str], str]:
+    """A function that removes every secret value from a message; the values are collected
+    only when a message needs scrubbing (rarely), not on every plan."""
+    return lambda text: redact_text(text, secrets())

@@ -98,7 +98,7 @@ class Engine:
             return run
         run.inventory = self.store.inventory(app)
         run.conns = Connections(app, run.rendered.configs)
-        scrub = scrubber(run.secrets)
+        scrub = scrubber(lambda: run.secrets)
         try:
             run.observed = observe(run.rendered, run.inventory, run.conns, self.pool, self.retry)
         except KedgeError as err:
@@ -117,7 +117,8 @@ class Engine:
             desired=resolved,
             observed=run.observed.by_identity,
             inventory=run.inventory,
-            owners=self.store.owners(identities),
+            # Only identities this app does not own yet can belong to someone else.
+            owners=self.store.owners(set(identities) - {e.identity for e in run.inventory}),
             intents={i.identity for i in self.store.intents(app)},
             prune=options.prune,
             allow_empty=options.allow_empty,
@@ -135,7 +136,7 @@ class Engine:
         before anything runs, as a diagnostic on the resource.
         """
         assert run.observed is not None and run.conns is not None
-        scrub = scrubber(run.secrets)
+        scrub = scrubber(lambda: run.secrets)
         out: list[Change] = []
         problems: list[Diagnostic] = []
         for change in plan.changes:
@@ -176,7 +177,7 @@ class Engine:
             conns=run.conns,
             pool=self.pool,
             retry=self.retry,
-            scrub=scrubber(run.secrets),
+            scrub=scrubber(lambda: run.secrets),
             progress=progress,
             workers=self.concurrency,
         )

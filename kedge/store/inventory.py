@@ -41,6 +41,9 @@ class InventoryStore(StoreBase):
 
     def owners(self, identities: Iterable[Identity]) -> dict[Identity, str]:
         """The owning app of each identity that has one (unowned ones are left out)."""
+        identities = list(identities)
+        if not identities:
+            return {}
         with self._read() as session:
             return {identity: app for identity, (app, _key) in _owners(session, identities).items()}
 
