@@ -19,7 +19,7 @@ from kedge.engine.observe import Connections, Observed, target_for, target_for_e
 from kedge.engine.render import Rendered
 from kedge.engine.retry import RetryPolicy, call_with_retry
 from kedge.manifests import Graph
-from kedge.model import InventoryEntry, KedgeError, Observation, Resource, ResourceKey
+from kedge.model import Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
 from kedge.model.values import redact_text
 from kedge.planning import Action, Change, Plan
 from kedge.providers.base import FieldChange, Target
@@ -68,6 +68,7 @@ class Applier:
     _failed: set[ResourceKey] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _written: dict[ResourceKey, Resource] = field(default_factory=dict)
+    stale_intents: Mapping[Identity, Sequence[int]] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> ApplyOutcome:
         self._written = {r.key: r for r in self.rendered.resources}
@@ -183,6 +184,8 @@ class Applier:
             elif change.resource is not None and self._needs_entry(change, outputs):
                 puts.append(_entry(self.app, change.resource, outputs or {}, change.adopt))
         cleared = [intent_ids[c.key] for c, _ in done if c.key in intent_ids]
+        # Intents left by an earlier run that died mid-create are settled once the object is tracked.
+        cleared += [i for entry in puts for i in self.stale_intents.get(entry.identity, ())]
         if puts or cleared:
             self.store.put_inventory_many(puts, clear_intents=cleared)
         for change, _ in done:
