@@ -19,6 +19,8 @@ import typer
 from rich.table import Table
 
 from kedge.cli import output
+from kedge.cli.client.http import ServerOpt, TokenOpt
+from kedge.cli.client.tokens import show_audit
 from kedge.cli.oneshot import Format, OutOpt
 from kedge.model import ConfigError
 from kedge.store import Checkpoint, Store
@@ -88,8 +90,13 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         app_name: Annotated[str | None, typer.Option("--app", help="Only the entries of this app.")] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, help="How many entries, newest first.")] = 50,
         fmt: OutOpt = Format.text,
+        server: ServerOpt = None,
+        token: TokenOpt = None,
     ) -> None:
-        """Show the newest audit entries."""
+        """Show the newest audit entries (from a server's API with --server)."""
+        if server:
+            show_audit(server, token, app_name, limit, fmt)
+            return
         with _store(db) as store:
             entries = store.audit_entries(app=app_name, limit=limit)
         if fmt is Format.json:

@@ -62,13 +62,14 @@ def handle_errors(fn: F) -> F:
 
 
 def _register() -> None:
-    from kedge.cli import audit, demo, explain, oneshot, serve
+    from kedge.cli import audit, demo, explain, oneshot, secret, serve
 
     oneshot.register(app, handle_errors)
     explain.register(app, handle_errors)
     serve.register(app, handle_errors)
     demo.register(app, handle_errors)
     audit.register(app, handle_errors)
+    secret.register(app, handle_errors)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from kedge.engine import AppRun, Engine, Options
 from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
 from kedge.engine.render import render
 from kedge.model import ConfigError
+from kedge.planning.policy import compile_policies
 from kedge.store import Store
 
 
@@ -70,6 +71,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
         rendered = render(path)
+        _, policy_problems = compile_policies([d for d in rendered.core if d.kind == "Policy"])
+        rendered.diagnostics.extend(policy_problems)
         if fmt is Format.json:
             output.print_json(
                 {"valid": rendered.ok, "diagnostics": [d.to_json() for d in rendered.diagnostics]}
@@ -146,7 +149,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
-        engine, run = _planned(path, db, app_opt, Options())
+        engine, run = _planned(path, db, app_opt, Options(check_policies=False))
         try:
             if not run.plan.ok:
                 output.diagnostics(run.plan.diagnostics)

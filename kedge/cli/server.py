@@ -19,6 +19,7 @@ from typing import Any
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.engine import Engine
+from kedge.engine.age import decrypter_from_env
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
@@ -39,6 +40,7 @@ class ServerSettings:
     notifications: list[Mapping[str, Any]] = field(default_factory=list)
     provider_configs: list[CoreDocument] = field(default_factory=list)
     apps: list[CoreDocument] = field(default_factory=list)
+    policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -47,7 +49,7 @@ def read_config(path: Path | None) -> ServerSettings:
         return settings
     if not path.is_file():
         raise ConfigError(f"{path}: no such configuration file")
-    loaded = load_path(path, registry.kind_spec)
+    loaded = load_path(path, registry.kind_spec, decrypt=decrypter_from_env(os.environ))
     if not loaded.ok:
         raise ConfigError(f"{path}: invalid configuration", loaded.diagnostics)
     if loaded.resources:
@@ -67,6 +69,8 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.provider_configs.append(doc)
         elif doc.kind == "Application":
             settings.apps.append(doc)
+        elif doc.kind == "Policy":
+            settings.policies.append(doc)
     return settings
 
 
@@ -84,7 +88,7 @@ class Server:
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
         store = Store.open(settings.db)
-        engine = Engine(store, extra_configs=settings.provider_configs)
+        engine = Engine(store, extra_configs=settings.provider_configs, policies=settings.policies)
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
         controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)

@@ -249,6 +249,17 @@ class Reconciler:
             reason = _failure_reason(message)
             status.sync = UNKNOWN if reason != "PruneNeedsConfirmation" else OUT_OF_SYNC
             status.condition("Ready", False, reason, message)
+            if reason == "PolicyDenied":
+                for d in plan.diagnostics:
+                    if d.is_error and "denies" in d.message:
+                        self.store.audit(
+                            "controller",
+                            "policy-denied",
+                            app=name,
+                            revision=revision,
+                            result="denied",
+                            details={"message": d.message},
+                        )
             if reason == "PruneNeedsConfirmation":
                 self.store.audit(
                     "controller",
@@ -415,6 +426,8 @@ def _trigger(reasons: set[str], op: Operation | None, new_revision: bool) -> str
 
 
 def _failure_reason(message: str) -> str:
+    if "policy " in message and " denies " in message:
+        return "PolicyDenied"
     if "--confirm-prune" in message:
         return "PruneNeedsConfirmation"
     if "allowEmpty" in message:

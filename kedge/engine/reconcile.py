@@ -23,14 +23,15 @@ from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, InventoryEntry, KedgeError, Observation
+from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
 from kedge.model.values import secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
 from kedge.planning.planner import plan as make_plan
+from kedge.planning.policy import PolicyLimits, check_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
-from kedge.store import RunResult, Store
+from kedge.store import Intent, RunResult, Store
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Options:
     revision: str | None = None
     trigger: str = "manual"
     actor: str = "cli"
+    check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
+    app_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class AppRun:
     observed: Observed | None = None
     plan: Plan = field(default_factory=Plan)
     conns: Connections | None = None
+    intents: list[Intent] = field(default_factory=list)  # creates an earlier run may not have recorded
 
     @property
     def secrets(self) -> list[str]:
@@ -69,8 +73,12 @@ class Engine:
         retry: RetryPolicy | None = None,
         extra_configs: Sequence[CoreDocument] = (),
         env: Mapping[str, str] | None = None,
+        policies: Sequence[CoreDocument] = (),
+        policy_limits: PolicyLimits | None = None,
     ) -> None:
         self.store = store
+        self.policies = policies  # the server's Policies: they apply to every app
+        self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
         self.extra_configs = extra_configs
         self.env = env
@@ -97,6 +105,7 @@ class Engine:
             run.plan = Plan(diagnostics=run.rendered.diagnostics)
             return run
         run.inventory = self.store.inventory(app)
+        run.intents = self.store.intents(app)
         run.conns = Connections(app, run.rendered.configs)
         scrub = scrubber(lambda: run.secrets)
         try:
@@ -119,14 +128,27 @@ class Engine:
             inventory=run.inventory,
             # Only identities this app does not own yet can belong to someone else.
             owners=self.store.owners(set(identities) - {e.identity for e in run.inventory}),
-            intents={i.identity for i in self.store.intents(app)},
+            intents={i.identity for i in run.intents},
             prune=options.prune,
             allow_empty=options.allow_empty,
             confirm_prune=options.confirm_prune,
         )
         plan = make_plan(plan_input, registry.kind_spec)
         changes, previews = self._preview(run, plan)
-        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews])
+        verdicts = (
+            check_plan(
+                [*self.policies, *run.rendered.core],
+                changes,
+                app=app,
+                kinds=registry.kind_spec,
+                app_labels=options.app_labels,
+                inventory=run.inventory,
+                limits=self.policy_limits,
+            )
+            if options.check_policies
+            else []
+        )
+        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts])
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
@@ -180,6 +202,7 @@ class Engine:
             scrub=scrubber(lambda: run.secrets),
             progress=progress,
             workers=self.concurrency,
+            stale_intents=_by_identity(run.intents),
         )
         outcome = ApplyOutcome()
         try:
@@ -237,3 +260,10 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _by_identity(intents: Sequence[Intent]) -> dict[Identity, list[int]]:
+    out: dict[Identity, list[int]] = {}
+    for intent in intents:
+        out.setdefault(intent.identity, []).append(intent.id)
+    return out

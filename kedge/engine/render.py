@@ -7,6 +7,7 @@ reference. Its result carries every diagnostic found; the caller stops on errors
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any
 
 import jsonschema
 
-from kedge.manifests import CoreDocument, Graph, LoadResult, load_path
+from kedge.engine.age import decrypter_from_env
+from kedge.manifests import CoreDocument, Decrypter, Graph, LoadResult, load_path
 from kedge.model import ConfigError, Diagnostic, Resource
 from kedge.model.diagnostics import has_errors
 from kedge.model.values import reveal
@@ -54,10 +56,14 @@ def render(
     path: Path,
     extra_configs: Sequence[CoreDocument] = (),
     env: Mapping[str, str] | None = None,
+    decrypt: Decrypter | None = None,
 ) -> Rendered:
+    """``decrypt`` defaults to the age identity named by ``KEDGE_AGE_IDENTITY_FILE`` in ``env``."""
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
-    loaded: LoadResult = load_path(path, registry.kind_spec, env=env)
+    if decrypt is None:
+        decrypt = decrypter_from_env(os.environ if env is None else env)
+    loaded: LoadResult = load_path(path, registry.kind_spec, env=env, decrypt=decrypt)
     diagnostics = list(loaded.diagnostics)
     configs = _bind_configs([*extra_configs, *loaded.provider_configs().values()], diagnostics)
     resources = [_bind_resource(r, configs, diagnostics) for r in loaded.resources]

@@ -168,11 +168,14 @@ def _from_file(name: str, ctx: ValueContext, where: FieldPath) -> tuple[Secret |
 def _decrypt(armor: str, ctx: ValueContext, where: FieldPath) -> tuple[Secret | None, Problem | None]:
     if ctx.decrypt is None:
         return None, Problem(
-            "encrypted values are decrypted by `kedge serve` with its age identity; not available here",
+            "encrypted value but no age identity: set KEDGE_AGE_IDENTITY_FILE to the identity file "
+            "of a recipient it was encrypted for",
             where,
         )
     try:
         clear = ctx.decrypt(armor)
     except Exception as exc:  # any failure of the decrypter is a problem of this value
-        return None, Problem(f"cannot decrypt the value ({type(exc).__name__}); check the recipient", where)
+        # Errors that declare their text free of key and ciphertext material say what is wrong.
+        detail = f": {exc}" if getattr(exc, "message_is_safe", False) else "; check the recipient"
+        return None, Problem(f"cannot decrypt the value ({type(exc).__name__}){detail}", where)
     return Secret(clear, source="encrypted"), None

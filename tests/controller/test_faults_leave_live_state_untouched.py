@@ -157,3 +157,29 @@ def test_app_whose_path_is_missing_reports_it(make_controller, repo) -> None:
         )
     )
     assert "does/not/exist" in ready["message"]
+
+
+POLICY = """
+apiVersion: kedge.dev/v1
+kind: Policy
+metadata: {name: guardrails}
+spec:
+  rules:
+    - name: no-secrets-dir
+      kinds: [File]
+      deny: "change.action == 'create' && change.after.path.startsWith('secrets/')"
+      message: files under secrets/ are managed by the vault team
+---
+"""
+
+
+def test_policy_denial_blocks_the_sync_with_a_condition_and_an_audit_entry(make_controller, repo, root) -> None:
+    repo.commit({"app.yaml": POLICY + file_doc("ok", "ok.txt", "fine\n") + file_doc("key", "secrets/key", "x\n")})
+    controller = make_controller()
+    controller.create_app("web", app_spec(repo.path), actor="tester")
+    ready = wait_for(lambda: next((c for c in controller.get_app("web")["status"]["conditions"]
+                                   if c["type"] == "Ready" and c["reason"] == "PolicyDenied"), None))
+    assert "vault team" in ready["message"]
+    assert not (root / "secrets").exists() and not (root / "ok.txt").exists(), "a denied plan applies nothing"
+    entries = controller.store.audit_entries(app="web")
+    assert any(e.action == "policy-denied" for e in entries)

@@ -212,7 +212,7 @@ CASES = [
     Case(
         "an encrypted value without a decrypter",
         FILE_HEAD + "spec:\n  path: a.txt\n  content: {encrypted: AGE-DATA}\n",
-        "decrypted by `kedge serve`",
+        "KEDGE_AGE_IDENTITY_FILE",
         7,
         "spec.content.encrypted",
     ),
