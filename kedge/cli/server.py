@@ -100,6 +100,7 @@ class Server:
         import uvicorn
 
         from kedge.api.app import create_app
+        from kedge.ui import mount as ui_mount
 
         self.controller.start()
         api = create_app(
@@ -108,6 +109,7 @@ class Server:
             admin_token=self.settings.admin_token or os.environ.get("KEDGE_ADMIN_TOKEN"),
             webhook_secret=self.settings.webhook_secret or os.environ.get("KEDGE_WEBHOOK_SECRET"),
             metrics_registry=self.controller.metrics.registry,
+            ui=ui_mount,
         )
         config = uvicorn.Config(
             api, host=self.settings.host, port=self.settings.port, log_level="warning", access_log=False
