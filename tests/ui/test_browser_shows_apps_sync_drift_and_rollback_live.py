@@ -4,6 +4,8 @@ fit a laptop screen; screenshots of the main pages go to docs/screenshots/ for t
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,12 @@ from tests.api.fakes import FakeControlPlane
 from tests.api.server import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# KEDGE_SCREENSHOTS=1 refreshes the README's screenshots; otherwise they go to a temp dir.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("KEDGE_SCREENSHOTS")
+    else Path(tempfile.gettempdir()) / "kedge-screenshots"
+)
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
