@@ -59,7 +59,7 @@ class App(View):
     status: AppStatus
 
 
-REPO_URL = r"^(https?://|ssh://|git://|file://|git@)[!-~]+$"
+REPO_URL = r"^(https?://|ssh://|git://|file://|git@|/)[!-~]+$"
 
 
 class AppSource(View):

@@ -387,7 +387,8 @@ class Controller:
                 continue
             if _normalise_url(spec.repo_url) in urls and _ref_matches(spec.target_revision, ref):
                 matched.append(record.name)
-                self._heads.pop(record.name, None)
+                # The webhook's reconcile fetches the new head; the poller only notes it next time.
+                self._heads[record.name] = ("", time.monotonic() + spec.poll_interval)
                 self.queue.add(record.name, reason="webhook")
         return matched
 

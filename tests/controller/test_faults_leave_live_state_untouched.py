@@ -118,7 +118,6 @@ def test_concurrent_syncs_of_one_app_run_one_at_a_time_and_none_is_lost(make_con
     assert (root / "motd").read_text() == "hello\n"
 
 
-
 @pytest.mark.parametrize(
     "source,field",
     [
@@ -173,12 +172,24 @@ spec:
 """
 
 
-def test_policy_denial_blocks_the_sync_with_a_condition_and_an_audit_entry(make_controller, repo, root) -> None:
-    repo.commit({"app.yaml": POLICY + file_doc("ok", "ok.txt", "fine\n") + file_doc("key", "secrets/key", "x\n")})
+def test_policy_denial_blocks_the_sync_with_a_condition_and_an_audit_entry(
+    make_controller, repo, root
+) -> None:
+    repo.commit(
+        {"app.yaml": POLICY + file_doc("ok", "ok.txt", "fine\n") + file_doc("key", "secrets/key", "x\n")}
+    )
     controller = make_controller()
     controller.create_app("web", app_spec(repo.path), actor="tester")
-    ready = wait_for(lambda: next((c for c in controller.get_app("web")["status"]["conditions"]
-                                   if c["type"] == "Ready" and c["reason"] == "PolicyDenied"), None))
+    ready = wait_for(
+        lambda: next(
+            (
+                c
+                for c in controller.get_app("web")["status"]["conditions"]
+                if c["type"] == "Ready" and c["reason"] == "PolicyDenied"
+            ),
+            None,
+        )
+    )
     assert "vault team" in ready["message"]
     assert not (root / "secrets").exists() and not (root / "ok.txt").exists(), "a denied plan applies nothing"
     entries = controller.store.audit_entries(app="web")

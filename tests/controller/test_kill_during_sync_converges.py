@@ -25,15 +25,20 @@ def free_port() -> int:
 
 def serve(config: Path) -> subprocess.Popen[bytes]:
     kedge = Path(sys.executable).with_name("kedge")
-    return subprocess.Popen([str(kedge), "serve", "--config", str(config), "--port", str(free_port())],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [str(kedge), "serve", "--config", str(config), "--port", str(free_port())],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_kill_9_mid_sync_then_restart_converges(tmp_path: Path) -> None:
     root = tmp_path / "files"
     root.mkdir()
     repo = GitRepo(tmp_path / "repo")
-    repo.commit({"app.yaml": "".join(file_doc(f"f{i}", f"d{i % 20}/f{i}.txt", f"file {i}\n") for i in range(FILES))})
+    repo.commit(
+        {"app.yaml": "".join(file_doc(f"f{i}", f"d{i % 20}/f{i}.txt", f"file {i}\n") for i in range(FILES))}
+    )
     db = tmp_path / "state.db"
     config = tmp_path / "kedge.yaml"
     config.write_text(f"""
