@@ -67,6 +67,23 @@ def plain_loop(root: Path, files: int, per_file: int) -> float:
     return time.perf_counter() - start
 
 
+def apply_phase(work: Path, files: int, per_file: int) -> float:
+    """Only the engine's apply step (creates, intents, inventory, history) of a fresh app."""
+    from kedge.engine import Engine
+    from kedge.store import Store
+
+    app, root = work / "app2", work / "root2"
+    write_manifests(app, root, files, per_file)
+    engine = Engine(Store.open(str(work / "phase.db")))
+    run = engine.plan("phase", app)
+    start = time.perf_counter()
+    engine.apply(run)
+    elapsed = time.perf_counter() - start
+    engine.finish(run)
+    engine.close()
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=1000)
@@ -91,6 +108,9 @@ def main() -> None:
         print(f"kedge apply (create {total}): {apply_wall:.2f} s, peak RSS {apply_rss:.0f} MiB, "
               f"ratio to the loop {apply_wall / loop:.1f}x")
         print(f"kedge plan (no changes): {plan_wall:.2f} s (best of 3), peak RSS {plan_rss:.0f} MiB")
+        phase = apply_phase(work, args.files, args.per_file)
+        print(f"apply phase alone (in-process, after the plan): {phase:.2f} s, "
+              f"ratio to the loop {phase / loop:.1f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

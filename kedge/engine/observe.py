@@ -64,10 +64,15 @@ def target_for(
     r: Resource,
     outputs: Mapping[tuple[str, str], Mapping[str, Any]],
     inventory: Mapping[ResourceKey, InventoryEntry],
+    may_refer: bool = True,
 ) -> Target:
+    """The provider's view of ``r``: references resolved with the outputs known so far.
+
+    ``may_refer`` False (a resource with no edge in the graph) skips looking for references.
+    """
     entry = inventory.get(r.key)
     known = entry.outputs if entry is not None and entry.identity == r.identity() else {}
-    needed = {(ref.kind, ref.name) for ref in references(r.spec)}
+    needed = {(ref.kind, ref.name) for ref in references(r.spec)} if may_refer else set()
     spec = resolve_references(r.spec, {k: outputs[k] for k in needed if k in outputs}) if needed else r.spec
     return Target(r.key, r.identity().external_id, spec, known, r.annotations)
 
@@ -87,9 +92,14 @@ def observe(
     by_key = {e.key: e for e in inventory}
     by_name = {r.key: r for r in rendered.resources}
     layers = rendered.graph.order if rendered.graph else [[r.key for r in rendered.resources]]
+    deps = rendered.graph.deps if rendered.graph else None
     for layer in layers:
         targets = [
-            (by_name[k].provider_config, by_name[k].key.kind, target_for(by_name[k], result.outputs, by_key))
+            (
+                by_name[k].provider_config,
+                by_name[k].key.kind,
+                target_for(by_name[k], result.outputs, by_key, deps is None or bool(deps.get(k))),
+            )
             for k in layer
         ]
         _observe_targets(targets, conns, pool, retry, result, {k: by_name[k].identity() for k in layer})

@@ -115,9 +115,10 @@ class Engine:
             return run
         identities = [r.identity() for r in run.rendered.resources]
         # The planner compares what the provider will be asked for: references resolved.
+        targets = run.observed.targets
         resolved = [
-            dataclasses.replace(r, spec=run.observed.targets[r.identity()].spec)
-            if r.identity() in run.observed.targets
+            dataclasses.replace(r, spec=targets[r.identity()].spec)
+            if r.identity() in targets and targets[r.identity()].spec is not r.spec
             else r
             for r in run.rendered.resources
         ]

@@ -133,7 +133,7 @@ def _bind_resource(
         return r
     default = configs.get("default")
     if default is not None and default.provider == provider:
-        return _with_config(r, "default")
+        return r  # "default" is what a resource without the annotation uses already
     candidates = [c.name for c in configs.values() if c.provider == provider]
     if len(candidates) == 1:
         return _with_config(r, candidates[0])
