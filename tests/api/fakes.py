@@ -94,7 +94,8 @@ class FakeControlPlane:
                 f"app {name!r}: spec.source.repoURL is required",
                 [Diagnostic.error("required", path="spec.source.repoURL")],
             )
-        if "://" not in source["repoURL"] and not source["repoURL"].startswith("git@"):
+        url = source["repoURL"]
+        if "://" not in url and not url.startswith(("git@", "/")):
             raise ConfigError(
                 f"app {name!r}: spec.source.repoURL is not a URL",
                 [
