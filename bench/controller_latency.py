@@ -79,6 +79,7 @@ def local_drift(samples: int) -> list[str]:
             controller.webhook({"ref": "refs/heads/main", "repository": {"clone_url": str(repo.path)}})
             wait(lambda i=i: (root / "motd").read_text() == f"webhook {i}\n")
             webhook.append(time.perf_counter() - start)
+            time.sleep(1.5)  # let the echo of our own writes settle: the next change must be found by polling
             repo.commit({"app.yaml": file_doc("motd", "motd", f"poll {i}\n")})
             polling.append(wait(lambda i=i: (root / "motd").read_text() == f"poll {i}\n"))
             time.sleep(0.1)
