@@ -146,13 +146,14 @@ class Controller:
                 self.queue.add(name, delay=spec.drift_interval, reason="drift")
             return
         self._failures.pop(name, None)
-        record = self.store.get_app(name)
-        failed = record is not None and (record.status or {}).get("health") == "Degraded"
-        self._finish_op(
-            op,
-            "failed" if failed else "succeeded",
-            ((record.status or {}).get("conditions") or [{}])[0].get("message", "") if record else "",
-        )
+        if op is not None:
+            record = self.store.get_app(name)
+            failed = record is not None and (record.status or {}).get("health") == "Degraded"
+            self._finish_op(
+                op,
+                "failed" if failed else "succeeded",
+                ((record.status or {}).get("conditions") or [{}])[0].get("message", "") if record else "",
+            )
         with self._lock:
             more = bool(self._pending.get(name))
         if more:

@@ -94,6 +94,7 @@ class Reconciler:
     notifier: Notifier
     on_rendered: Callable[[str, AppRun], None] | None = None  # watches, app-of-apps
     _rendered: dict[str, _Cached] = field(default_factory=dict)
+    _may_have_open_drift: dict[str, bool] = field(default_factory=dict)
 
     def reconcile(self, name: str, reasons: set[str], op: Operation | None = None) -> float | None:
         record = self.store.get_app(name)
@@ -344,9 +345,11 @@ class Reconciler:
             if status.last_applied_revision is None:
                 status.last_applied_revision = revision
             status.condition("Ready", True, "Synced", "the real world matches the source")
-            open_ids = [e.id for e in self.store.open_drift(run.app)]
-            if open_ids:
-                self.store.mark_reverted(open_ids)
+            if self._may_have_open_drift.get(run.app, True):  # unknown after a start: look once
+                open_ids = [e.id for e in self.store.open_drift(run.app)]
+                if open_ids:
+                    self.store.mark_reverted(open_ids)
+                self._may_have_open_drift[run.app] = False
             return
         status.sync = OUT_OF_SYNC
         missing = any(c.action is Action.CREATE for c in pending)
@@ -372,6 +375,7 @@ class Reconciler:
                 name, "drift", change=change, fields=fields, message=f"{change.key}: {what}"
             )
             ids.append(event_id)
+            self._may_have_open_drift[name] = True
             self.metrics.drift(name)
             self.store.audit(
                 "controller",

@@ -27,6 +27,7 @@ POLL_STOP_MS = 200  # how often the watcher looks at ``stop``
 MAX_LISTED = 10_000  # entries reported for one directory that appears with content
 RESTART_SETTLE = 0.05  # seconds to wait for more roots before (re)starting the shared watcher
 RESCAN = "rescan"  # a pseudo change: the watcher restarted, look at everything again
+STOP_CHECK_S = 2.0  # how often an idle subscriber looks at its stop event (a hundred apps idle cheaply)
 
 
 class _Hub:
@@ -123,7 +124,7 @@ def watch_root(
     try:
         while stop is None or not stop.is_set():
             try:
-                batch = batches.get(timeout=POLL_STOP_MS / 1000)
+                batch = batches.get(timeout=STOP_CHECK_S)
             except queue.Empty:
                 continue
             if batch and batch[0][0] == RESCAN:
