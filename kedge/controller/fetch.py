@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kedge.controller.spec import AppSpec
 from kedge.model import ConfigError, Diagnostic
-from kedge.sources import GitCache
+from kedge.sources import GitCache, VerifyPolicy, VerifyResult
 
 
 @dataclass
@@ -79,6 +79,13 @@ class Sources:
             raise
         info = repo.commit_info(commit)
         return Fetched(commit, directory, info.message, tuple(snapshot.diagnostics), temporary=True)
+
+    def verify(self, spec: AppSpec, commit: str) -> VerifyResult:
+        """Whether ``commit`` is signed by a key the app's ``source.verify`` trusts."""
+        policy = VerifyPolicy.from_spec(spec.verify)
+        if is_plain_directory(spec.repo_url):
+            raise ConfigError("source.verify needs a git repository: a plain directory has no signatures")
+        return self.git.source(spec.repo_url).verify(commit, policy)
 
     def is_ancestor(self, spec: AppSpec, old: str, new: str) -> bool:
         if is_plain_directory(spec.repo_url) or old.startswith("dir:"):

@@ -204,7 +204,35 @@ class Reconciler:
                 f"{fetched.revision[:12]}, which does not descend from it (force-push)",
             )
         status.last_attempted_revision = fetched.revision
+        if spec.verify and spec.verify.get("mode", "head") != "none":
+            self._verify(name, spec, status, fetched)
         return fetched
+
+    def _verify(self, name: str, spec: AppSpec, status: Status, fetched: Fetched) -> None:
+        """A commit not signed by a trusted key is never applied: condition, event, audit entry."""
+        try:
+            result = self.sources.verify(spec, fetched.revision)
+        except ConfigError as err:
+            fetched.cleanup()
+            status.condition("Ready", False, "VerificationFailed", str(err))
+            status.condition("Stalled", True, "VerificationFailed", str(err))
+            raise
+        if result.ok:
+            return
+        fetched.cleanup()
+        message = f"commit {fetched.revision[:12]} refused: {result.reason}; the live state is untouched"
+        status.condition("Ready", False, "UnverifiedCommit", message)
+        status.condition("Stalled", True, "UnverifiedCommit", message)
+        self._event(name, "verification-failed", message=message)
+        self.store.audit(
+            "controller",
+            "commit-refused",
+            app=name,
+            revision=fetched.revision,
+            result="refused",
+            details={"reason": result.reason},
+        )
+        raise ConfigError(message)
 
     def _with_source(
         self,

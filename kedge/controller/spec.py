@@ -45,7 +45,7 @@ class AppSpec:
         policy = spec.get("syncPolicy") or {}
         verify = source.get("verify")
         if verify is True:
-            verify = {"mode": "commit", "keys": []}
+            verify = {"mode": "head", "keys": []}
         return cls(
             repo_url=source["repoURL"],
             target_revision=source.get("targetRevision", "HEAD"),

@@ -55,11 +55,16 @@ _VERIFY = {
         {"type": "boolean"},
         _strict(
             {
-                "mode": {"type": "string", "enum": ["commit", "tag", "both"], "default": "commit"},
+                "mode": {
+                    "type": "string",
+                    "enum": ["head", "none"],
+                    "default": "head",
+                    "description": "head: the commit to apply must be signed by one of the keys",
+                },
                 "keys": {
                     "type": "array",
                     "items": {"type": "string", "minLength": 1},
-                    "description": "trusted public keys (or allowed signers lines)",
+                    "description": "trusted keys: SSH allowed-signers lines or OpenPGP public key blocks",
                 },
             }
         ),
