@@ -7,6 +7,7 @@ file are created or updated at start.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ from typing import Any
 
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
+from kedge.controller.spec import seconds
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
 from kedge.manifests import CoreDocument, load_path
@@ -25,6 +27,7 @@ from kedge.model import ConfigError
 from kedge.model.values import reveal
 from kedge.providers import registry
 from kedge.store import Store
+from kedge.store.audit_keys import load_private_key
 
 log = logging.getLogger("kedge.serve")
 
@@ -37,6 +40,8 @@ class ServerSettings:
     admin_token: str | None = None
     webhook_secret: str | None = None
     audit_key: str | None = None
+    audit_interval: float = 300.0  # seconds between signed checkpoints of the audit log
+    audit_publish: str | None = None  # file each checkpoint is written to
     notifications: list[Mapping[str, Any]] = field(default_factory=list)
     provider_configs: list[CoreDocument] = field(default_factory=list)
     apps: list[CoreDocument] = field(default_factory=list)
@@ -64,6 +69,8 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.admin_token = spec.get("adminToken")
             settings.webhook_secret = spec.get("webhookSecret")
             settings.audit_key = spec.get("auditKey")
+            settings.audit_interval = seconds(spec.get("auditCheckpointInterval", "5m"))
+            settings.audit_publish = spec.get("auditPublish")
             settings.notifications = list(doc.spec.get("notifications") or [])
         elif doc.kind == "ProviderConfig":
             settings.provider_configs.append(doc)
@@ -84,6 +91,8 @@ class Server:
     settings: ServerSettings
     http: Any = None
     thread: threading.Thread | None = None
+    audit_key: Any = None
+    _stop_checkpoints: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
@@ -94,7 +103,24 @@ class Server:
         controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)
         for doc in settings.apps:
             controller.store.put_app(doc.name, dict(doc.spec), source="config")
-        return cls(store, engine, controller, settings)
+        key = load_private_key(settings.audit_key, "spec.auditKey") if settings.audit_key else None
+        return cls(store, engine, controller, settings, audit_key=key)
+
+    def checkpoint(self) -> None:
+        """Sign the audit log's head now, and publish it where the configuration says."""
+        checkpoint = self.store.checkpoint(self.audit_key)
+        if checkpoint is not None and self.settings.audit_publish:
+            target = Path(self.settings.audit_publish)
+            temporary = target.with_name(target.name + ".tmp")
+            temporary.write_text(json.dumps(checkpoint.to_json(), sort_keys=True) + "\n")
+            temporary.replace(target)
+
+    def _checkpoints(self) -> None:
+        while not self._stop_checkpoints.wait(self.settings.audit_interval):
+            try:
+                self.checkpoint()
+            except Exception as err:  # a failed checkpoint is logged; the next one tries again
+                log.error("audit checkpoint failed: %s", err)
 
     def start(self) -> None:
         import uvicorn
@@ -103,12 +129,15 @@ class Server:
         from kedge.ui import mount as ui_mount
 
         self.controller.start()
+        if self.audit_key is not None:
+            threading.Thread(target=self._checkpoints, name="kedge-audit-checkpoints", daemon=True).start()
         api = create_app(
             self.controller,
             self.store,
             admin_token=self.settings.admin_token or os.environ.get("KEDGE_ADMIN_TOKEN"),
             webhook_secret=self.settings.webhook_secret or os.environ.get("KEDGE_WEBHOOK_SECRET"),
             metrics_registry=self.controller.metrics.registry,
+            audit_keys=[self.audit_key.public_key()] if self.audit_key is not None else [],
             ui=ui_mount,
         )
         config = uvicorn.Config(
@@ -127,11 +156,17 @@ class Server:
             raise ConfigError(f"could not listen on {self.settings.host}:{self.settings.port} (in use?)")
 
     def stop(self) -> None:
+        self._stop_checkpoints.set()
         if self.http is not None:
             self.http.should_exit = True
         if self.thread is not None:
             self.thread.join(timeout=10)
         self.controller.stop()
+        if self.audit_key is not None:
+            try:
+                self.checkpoint()  # the last word of this run is signed too
+            except Exception as err:
+                log.error("final audit checkpoint failed: %s", err)
         self.engine.close()
         self.store.close()
 

@@ -123,7 +123,13 @@ SERVER_CONFIG = _strict(
         "db": {"type": "string", "minLength": 1, "description": "state store URL"},
         "adminToken": {"type": "string", "minLength": 1},
         "webhookSecret": {"type": "string", "minLength": 1},
-        "auditKey": {"type": "string", "minLength": 1},
+        "auditKey": {"type": "string", "minLength": 1, "description": "Ed25519 key (PEM or base64 seed)"},
+        "auditCheckpointInterval": {**DURATION, "default": "5m"},
+        "auditPublish": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a file each signed checkpoint is written to (JSON), for a SIEM to pick up",
+        },
         "notifications": {
             "type": "array",
             "items": _strict(
