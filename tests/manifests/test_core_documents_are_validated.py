@@ -31,7 +31,7 @@ def test_every_core_kind_loads_with_its_secrets_resolved() -> None:
             targetRevision: main
             path: deploy
             pollInterval: 1m
-            verify: {mode: commit, keys: ['ssh-ed25519 AAAA']}
+            verify: {mode: head, keys: ['ssh-ed25519 AAAA']}
           syncPolicy: {automated: true, prune: true, driftInterval: 500ms}
         ---
         apiVersion: kedge.dev/v1
