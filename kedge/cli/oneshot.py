@@ -38,6 +38,9 @@ DbOpt = Annotated[
 ]
 AppOpt = Annotated[str | None, typer.Option("--app", help="App name [default: the directory's name]")]
 OutOpt = Annotated[Format, typer.Option("-o", "--output", help="Output format.")]
+PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete resources that left the source.")]
+AllowEmptyOpt = Annotated[bool, typer.Option("--allow-empty", help="Allow a prune of everything.")]
+ConfirmPruneOpt = Annotated[bool, typer.Option("--confirm-prune", help="Confirm a prune of more than half.")]
 
 
 def default_db(path: Path) -> str:
@@ -91,13 +94,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         detailed_exitcode: Annotated[
             bool, typer.Option("--detailed-exitcode", help="Exit 2 when the plan has changes.")
         ] = False,
-        prune: Annotated[
-            bool, typer.Option("--prune", help="Plan deletes of resources gone from the source.")
-        ] = False,
-        allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Allow pruning everything.")] = False,
-        confirm_prune: Annotated[
-            bool, typer.Option("--confirm-prune", help="Allow pruning more than half.")
-        ] = False,
+        prune: PruneOpt = False,
+        allow_empty: AllowEmptyOpt = False,
+        confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
     ) -> None:
@@ -119,13 +118,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         auto_approve: Annotated[
             bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
         ] = False,
-        prune: Annotated[
-            bool, typer.Option("--prune", help="Delete resources gone from the source.")
-        ] = False,
-        allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Allow pruning everything.")] = False,
-        confirm_prune: Annotated[
-            bool, typer.Option("--confirm-prune", help="Confirm a prune of more than half of the app.")
-        ] = False,
+        prune: PruneOpt = False,
+        allow_empty: AllowEmptyOpt = False,
+        confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
     ) -> None:
