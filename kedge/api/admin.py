@@ -102,6 +102,7 @@ def revoke_token(
     store = _store(request)
     if not store.revoke_token(name):
         raise ApiError(404, "not_found", f"no token named {name!r} in force")
+    request.app.state.auth.forget_verified()
     store.audit(who.actor, "token.revoke", details={"name": name})
     return Response(status_code=204)
 

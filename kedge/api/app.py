@@ -47,6 +47,9 @@ class ApiSettings:
     stream_threads: int = 256  # event streams open at once (each waits in a worker thread)
     secure_cookies: bool | None = None  # None: Secure when the request came over HTTPS
     list_ttl: float = 1.0  # longest time GET /api/v1/apps may serve a list no event has dropped
+    # Seconds a verified token is trusted without reading the store; a revocation through this
+    # server is immediate, one made directly in the store (kedge token revoke --db) takes this long.
+    token_cache_ttl: float = 1.0
     clock: Callable[[], float] = field(default=time.monotonic)
 
 
@@ -97,6 +100,7 @@ def create_app(
         admin_token or None,
         FailedLogins(settings.failed_logins, settings.failed_login_window, settings.clock),
         Sessions(settings.session_ttl, settings.clock),
+        token_cache_ttl=settings.token_cache_ttl,
     )
 
     errors.install(app)

@@ -35,6 +35,8 @@ class AppList:
         self._views: list[dict[str, Any]] | None = None
         self._body = b"[]"
         self._built = 0.0
+        self._building = False
+        self._last: tuple[list[dict[str, Any]], bytes] | None = None  # served while a rebuild runs
         self._generation = 0
         self._watcher: threading.Thread | None = None
         self._subscription: Subscription | None = None
@@ -49,15 +51,28 @@ class AppList:
         return None
 
     def get(self) -> tuple[list[dict[str, Any]], bytes]:
-        """The normalised views, and all of them as JSON (built again if need be)."""
+        """The normalised views, and all of them as JSON (built again if need be).
+
+        One request rebuilds at a time; while it does, the others get the list as it was a
+        moment ago instead of all rebuilding it at once (a queue of fifty rebuilds is what
+        made the slowest answers slow).
+        """
         self._watch()
         with self._lock:
             if self._views is not None and self._clock() - self._built < self._ttl:
                 return self._views, self._body
+            if self._building and self._last is not None:
+                return self._last
+            self._building = True
             generation = self._generation
-        views = [app_view(v) for v in self._control.list_apps()]
-        body = dumps(views)
+        try:
+            views = [app_view(v) for v in self._control.list_apps()]
+            body = dumps(views)
+        finally:
+            with self._lock:
+                self._building = False
         with self._lock:
+            self._last = (views, body)
             if generation == self._generation:  # no change was reported while this was built
                 self._views, self._body, self._built = views, body, self._clock()
         return views, body

@@ -16,12 +16,15 @@ Not here: which endpoint needs which role (the routes say it with ``require``).
 from __future__ import annotations
 
 import enum
+import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -34,6 +37,7 @@ from kedge.store import Store
 SESSION_COOKIE = "kedge_session"
 QUERY_CREDENTIALS = frozenset({"token", "access_token", "api_key", "apikey", "key", "auth", "bearer"})
 MAX_TOKEN = 512
+TOKEN_CACHE_TTL = 1.0  # seconds a verified token is trusted without asking the store again
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 Clock = Callable[[], float]
@@ -140,12 +144,27 @@ class Sessions:
 
 class Authenticator:
     def __init__(
-        self, store: Store, admin_token: str | None, failed: FailedLogins, sessions: Sessions
+        self,
+        store: Store,
+        admin_token: str | None,
+        failed: FailedLogins,
+        sessions: Sessions,
+        token_cache_ttl: float = TOKEN_CACHE_TTL,
     ) -> None:
         self.store = store
         self._admin = admin_token.encode() if admin_token else None
         self.failed = failed
         self.sessions = sessions
+        # Verified tokens are remembered for a moment so a client polling fifty times a second
+        # does not cost fifty store reads. A revocation through this server forgets them at
+        # once; one made directly in the state store takes effect within ``TOKEN_CACHE_TTL``.
+        self._verified: dict[bytes, tuple[float, datetime | None, Principal]] = {}
+        self._ttl = token_cache_ttl
+        self._verified_lock = threading.Lock()
+
+    def forget_verified(self) -> None:
+        with self._verified_lock:
+            self._verified.clear()
 
     def verify(self, token: str, client: str) -> Principal:
         """The principal of ``token``; 429 while ``client`` is locked out, 401 when it is bad."""
@@ -168,10 +187,22 @@ class Authenticator:
             return None
         if self._admin is not None and hmac.compare_digest(token.encode(), self._admin):
             return Principal("admin", Role.admin, None, bootstrap=True)
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.monotonic()
+        with self._verified_lock:
+            cached = self._verified.get(digest)
+        if cached is not None and cached[0] > now and (cached[1] is None or cached[1] > self.store.now()):
+            return cached[2]
         record = self.store.verify_token(token)
         if record is None:
             return None
-        return Principal(record.name, Role(record.role), tuple(record.apps) if record.apps else None)
+        principal = Principal(record.name, Role(record.role), tuple(record.apps) if record.apps else None)
+        if self._ttl > 0:
+            with self._verified_lock:
+                if len(self._verified) > 10_000:
+                    self._verified.clear()
+                self._verified[digest] = (now + self._ttl, record.expires_at, principal)
+        return principal
 
     def from_request(self, request: Request) -> Principal:
         """The caller of ``request``: its bearer token, else its session cookie; 401 if neither."""

@@ -56,6 +56,10 @@ class StoreBase:
     def _now(self) -> datetime:
         return self._at(None)
 
+    def now(self) -> datetime:
+        """The store's clock (aware UTC): what it stamps records and judges expiry with."""
+        return self._at(None)
+
     def _at(self, when: datetime | None) -> datetime:
         """``when`` (or the clock's now) in UTC; a naive datetime is refused, not guessed at."""
         value = self._clock() if when is None else when

@@ -100,7 +100,8 @@ def make_app(control: FakeControlPlane, store: Store, **settings: object) -> Fas
         store,
         admin_token=ADMIN_TOKEN,
         webhook_secret=WEBHOOK_SECRET,
-        settings=ApiSettings(**{"failed_logins": 100_000, **settings}),  # type: ignore[arg-type]
+        # Tokens are re-read on every request: the tests revoke them directly in the store.
+        settings=ApiSettings(**{"failed_logins": 100_000, "token_cache_ttl": 0.0, **settings}),  # type: ignore[arg-type]
         ui=ui.mount,
     )
 
