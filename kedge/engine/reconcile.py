@@ -24,7 +24,7 @@ from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
 from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
-from kedge.model.values import secret_values
+from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
 from kedge.planning.planner import plan as make_plan
@@ -173,6 +173,9 @@ class Engine:
                 out.append(change)
                 continue
             target = run.observed.targets[r.identity()]
+            if contains_unknown(target.spec):  # the statements depend on outputs not created yet
+                out.append(change)
+                continue
             observed = run.observed.by_identity.get(r.identity(), Observation.missing())
             diff = [FieldChange(d.path, d.before, d.after) for d in change.diff]
             try:

@@ -91,6 +91,17 @@ def contains_secret(value: Any) -> bool:
     return False
 
 
+def contains_unknown(value: Any) -> bool:
+    """Whether a (resolved) spec still waits for an output known only after apply."""
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_unknown(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_unknown(v) for v in value)
+    return False
+
+
 def secret_values(value: Any) -> Iterable[str]:
     """Every clear secret string inside ``value`` (to scrub them out of error text)."""
     if isinstance(value, Secret):
