@@ -21,6 +21,7 @@ from kedge.model import (
     Observation,
     Resource,
 )
+from kedge.model.values import contains_secret
 from kedge.planning.diff import diff_spec, is_ignored, mask_observed
 from kedge.planning.plan import Action, Change, FieldDiff, Plan
 
@@ -108,7 +109,12 @@ def _plan_resource(
         adopt = True
 
     spec = kinds(r.key.api_version, r.key.kind)
-    state = mask_observed(r.spec, observed.state, spec.sensitive if spec else frozenset())
+    sensitive = spec.sensitive if spec else frozenset()
+    state = (
+        mask_observed(r.spec, observed.state, sensitive)
+        if sensitive or contains_secret(r.spec)
+        else dict(observed.state)
+    )
     diff = diff_spec(r.spec, state, spec.schema if spec else None, r.ignore_fields)
     in_git_unchanged = entry is not None and dict(entry.spec) == dict(r.raw_spec)
 
