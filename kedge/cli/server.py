@@ -183,8 +183,23 @@ def wait_for_interrupt(on_start: Callable[[], None] | None = None) -> None:
             signal.signal(sig, handler)
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: what log shippers parse without a pattern."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def configure_logging() -> None:
-    logging.basicConfig(
-        level=os.environ.get("KEDGE_LOG_LEVEL", "INFO").upper(),
-        format='{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}',
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    level = os.environ.get("KEDGE_LOG_LEVEL", "INFO").upper()
+    logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -322,18 +322,7 @@ class Reconciler:
     def _apply(self, name: str, status: Status, run: AppRun, revision: str, drift_ids: list[int]) -> None:
         outcome = self.engine.apply(run)
         self.metrics.sync(name, "succeeded" if outcome.ok else "failed")
-        for result in outcome.results:
-            change = result.change
-            self.store.audit(
-                run.options.actor,
-                change.action.value,
-                app=name,
-                resource=str(change.key),
-                revision=revision,
-                diff=[d.to_json() for d in change.diff],
-                result=result.result,
-                details={"error": result.error} if result.error else None,
-            )
+        # Each change's audit entry is written by the engine (kedge apply writes the same).
         self.store.audit(
             run.options.actor,
             "sync",

@@ -32,6 +32,7 @@ from kedge.planning.policy import PolicyLimits, check_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
+from kedge.store.audit import AuditItem
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,20 @@ class Engine:
                 for r in applier.outcome.results
             ]
             store.record_results(run_id, results)
+            store.audit_many(
+                AuditItem(
+                    run.options.actor,
+                    r.change.action.value,
+                    app=run.app,
+                    resource=str(r.change.key),
+                    revision=run.options.revision,
+                    diff=[d.to_json() for d in r.change.diff],
+                    result=r.result,
+                    details={"error": r.error} if r.error else None,
+                )
+                for r in applier.outcome.results
+                if r.change.is_change or r.result != "succeeded"
+            )
             failed = len(applier.outcome.failed)
             status = (
                 "succeeded" if applier.outcome.ok else ("failed" if failed == len(results) else "partial")

@@ -141,3 +141,18 @@ spec: {path: extra2.txt, content: y}
     assert pruned.exit_code == 0, pruned
     assert not (root / "extra.txt").exists()
     assert (root / "extra2.txt").exists()
+
+
+def test_every_applied_change_is_in_the_audit_log(kedge, local_app) -> None:
+    app, root = local_app(FILES)
+    assert kedge("apply", app, "--auto-approve").exit_code == 0
+    (root / "conf" / "motd").write_text("tampered\n")
+    assert kedge("apply", app, "--auto-approve").exit_code == 0
+    listed = kedge("audit", "list", "--db", str(app / ".kedge" / "state.db"), "-o", "json")
+    assert listed.exit_code == 0, listed
+    entries = json.loads(listed.stdout)
+    actions = [(e["action"], e["resource"]) for e in entries]
+    assert ("create", "File/motd") in actions and ("create", "Directory/conf") in actions
+    assert ("update", "File/motd") in actions
+    verified = kedge("audit", "verify", "--db", str(app / ".kedge" / "state.db"))
+    assert verified.exit_code == 0, verified
