@@ -175,13 +175,13 @@ def _show_plan(run: AppRun, fmt: Format) -> None:
 
 
 def _confirm() -> None:
-    if not sys.stdin.isatty():
-        raise ConfigError(
-            "refusing to apply without confirmation: stdin is not a terminal; pass --auto-approve"
-        )
-    answer = typer.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
-    if answer.strip().lower() != "yes":
-        output.err.print("Apply cancelled.")
+    """Ask on stderr, read one line of stdin (a terminal or a pipe, as Terraform does)."""
+    output.err.print("Do you want to apply these changes? Only 'yes' is accepted: ", end="")
+    line = sys.stdin.readline()
+    if not line:
+        raise ConfigError("no confirmation: stdin is closed; answer 'yes' or pass --auto-approve")
+    if line.strip().lower() != "yes":
+        output.err.print("Apply cancelled: nothing was changed.")
         raise typer.Exit(1)
 
 

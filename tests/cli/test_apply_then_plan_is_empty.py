@@ -156,3 +156,13 @@ def test_every_applied_change_is_in_the_audit_log(kedge, local_app) -> None:
     assert ("update", "File/motd") in actions
     verified = kedge("audit", "verify", "--db", str(app / ".kedge" / "state.db"))
     assert verified.exit_code == 0, verified
+
+
+def test_apply_reads_its_confirmation_from_stdin(kedge, local_app) -> None:
+    app, root = local_app(FILES)
+    refused = kedge("apply", app, input="no\n")
+    assert refused.exit_code == 1 and "cancelled" in refused.stderr
+    assert not (root / "conf").exists()
+    accepted = kedge("apply", app, input="yes\n")
+    assert accepted.exit_code == 0, accepted
+    assert (root / "conf" / "motd").read_text() == "hello\n"
