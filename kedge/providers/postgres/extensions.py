@@ -27,29 +27,14 @@ class ExtensionHandler(Handler):
 
     def observe_many(self, targets: Sequence[Target]) -> dict[ResourceKey, Observation]:
         out: dict[ResourceKey, Observation] = {t.key: Observation.missing() for t in targets}
-        groups, _unknown = self.by_database(targets)
-        for db, group in groups.items():
-            names = [self.name(t) for t in group]
-            try:
-                rows = {r[0]: r for r in self.conns.query(db, _QUERY, [names], "Extension")}
-            except DatabaseMissing:
-                continue
-            for t, name in zip(group, names, strict=True):
-                row = rows.get(name)
-                if row is None:
-                    continue
-                _, schema, version, comment = row
-                state: dict[str, Any] = {
-                    "database": t.spec.get("database", db),
-                    "schema": schema,
-                    "version": version,
-                }
-                out[t.key] = Observation(
-                    True,
-                    state,
-                    {"name": name, "version": version, "database": db},
-                    owner=parse_comment(comment).app,
-                )
+        for t, db, name, (_, schema, version, comment) in self.existing_rows(targets, _QUERY, "Extension"):
+            state: dict[str, Any] = {
+                "database": t.spec.get("database", db),
+                "schema": schema,
+                "version": version,
+            }
+            outputs = {"name": name, "version": version, "database": db}
+            out[t.key] = Observation(True, state, outputs, owner=parse_comment(comment).app)
         return out
 
     def _schema(self, target: Target) -> str | None:

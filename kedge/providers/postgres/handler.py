@@ -8,7 +8,7 @@ the plan (``preview``) and gates destructive ones; handlers never execute DDL th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
@@ -16,7 +16,7 @@ from psycopg import sql
 from kedge.model import ConfigError, Observation, ResourceKey
 from kedge.model.values import reveal
 from kedge.providers.base import FieldChange, Target
-from kedge.providers.postgres.conn import Connections, Steps
+from kedge.providers.postgres.conn import Connections, DatabaseMissing, Steps
 from kedge.providers.postgres.names import check_identifier, render_comment
 
 
@@ -97,6 +97,26 @@ class Handler:
         for db in groups:
             self._on_database(db)
         return groups, unknown
+
+    def existing_rows(
+        self, targets: Sequence[Target], query: str, kind: str
+    ) -> Iterator[tuple[Target, str, str, tuple[Any, ...]]]:
+        """(target, database, name, catalog row) for each target whose object exists.
+
+        One catalog query per database for all of its targets (``query`` takes the names as
+        its one parameter and returns rows whose first column is the name).
+        """
+        groups, _unknown = self.by_database(targets)
+        for db, group in groups.items():
+            names = [self.name(t) for t in group]
+            try:
+                rows = {r[0]: tuple(r) for r in self.conns.query(db, query, [names], kind)}
+            except DatabaseMissing:
+                continue
+            for t, name in zip(group, names, strict=True):
+                row = rows.get(name)
+                if row is not None:
+                    yield t, db, name, row
 
     def comment_step(
         self, steps: Steps, object_sql: sql.Composable, user_comment: str | None = None, **extra: Any

@@ -9,7 +9,7 @@ from psycopg import sql
 
 from kedge.model import Observation, ResourceKey
 from kedge.providers.base import FieldChange, Target
-from kedge.providers.postgres.conn import DatabaseMissing, Steps
+from kedge.providers.postgres.conn import Steps
 from kedge.providers.postgres.handler import Handler, changed_fields, label, location
 from kedge.providers.postgres.names import check_new_name, check_role_name, parse_comment
 
@@ -24,20 +24,11 @@ class SchemaHandler(Handler):
 
     def observe_many(self, targets: Sequence[Target]) -> dict[ResourceKey, Observation]:
         out: dict[ResourceKey, Observation] = {t.key: Observation.missing() for t in targets}
-        groups, _unknown = self.by_database(targets)
-        for db, group in groups.items():
-            names = [self.name(t) for t in group]
-            try:
-                rows = {r[0]: r for r in self.conns.query(db, _QUERY, [names], "Schema")}
-            except DatabaseMissing:
-                continue
-            for t, name in zip(group, names, strict=True):
-                row = rows.get(name)
-                if row is not None:
-                    state: dict[str, Any] = {"database": t.spec.get("database", db), "owner": row[1]}
-                    out[t.key] = Observation(
-                        True, state, {"name": name, "database": db}, owner=parse_comment(row[2]).app
-                    )
+        for t, db, name, row in self.existing_rows(targets, _QUERY, "Schema"):
+            state: dict[str, Any] = {"database": t.spec.get("database", db), "owner": row[1]}
+            out[t.key] = Observation(
+                True, state, {"name": name, "database": db}, owner=parse_comment(row[2]).app
+            )
         return out
 
     def outputs(self, target: Target) -> dict[str, Any]:
