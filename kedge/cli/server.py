@@ -102,7 +102,11 @@ class Server:
         notifier = Notifier(targets_from_config(settings.notifications))
         controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)
         for doc in settings.apps:
-            controller.store.put_app(doc.name, dict(doc.spec), source="config")
+            existing = store.get_app(doc.name)
+            if existing is None or dict(existing.spec) != dict(doc.spec):
+                store.put_app(doc.name, dict(doc.spec), source="config")
+                action = "app-created" if existing is None else "app-updated"
+                store.audit("config", action, app=doc.name, details={"spec": dict(doc.spec)})
         key = load_private_key(settings.audit_key, "spec.auditKey") if settings.audit_key else None
         return cls(store, engine, controller, settings, audit_key=key)
 
@@ -203,3 +207,4 @@ def configure_logging() -> None:
     handler.setFormatter(JsonFormatter())
     level = os.environ.get("KEDGE_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # schema migrations log only problems

@@ -149,6 +149,8 @@ class Controller:
         if op is not None:
             record = self.store.get_app(name)
             failed = record is not None and (record.status or {}).get("health") == "Degraded"
+            if record is not None and not op.revision:  # what "sync the branch" turned out to be
+                op.revision = (record.status or {}).get("lastAttemptedRevision")
             self._finish_op(
                 op,
                 "failed" if failed else "succeeded",
