@@ -15,7 +15,9 @@ reconciles twice at a time.
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import threading
 import time
 import uuid
@@ -40,6 +42,8 @@ from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
 APP_LIST_REFRESH = 5.0  # seconds between re-reads of the app list by the poller
+LEASE_TTL = 600.0  # seconds an app stays leased to a replica (on another host) that died with it
+LEASE_RETRY = 2.0  # seconds before trying an app another replica holds
 
 
 class Controller:
@@ -75,6 +79,8 @@ class Controller:
         self._heads: dict[str, tuple[str, float]] = {}  # app -> (last seen head, next poll at)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        # Who this replica is, for leases shared with other replicas of the same store.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._apps_changed = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
@@ -82,6 +88,7 @@ class Controller:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._release_dead_leases()
         interrupted = self.store.mark_interrupted_runs()
         if interrupted:
             log.warning("%d run(s) were interrupted by a crash; their apps are reconciled again", interrupted)
@@ -91,6 +98,16 @@ class Controller:
             self._spawn(self._work, f"kedge-worker-{i}")
         self._spawn(self._poll, "kedge-poller")
         self._started = True
+
+    def _release_dead_leases(self) -> None:
+        """Leases of processes on this host that no longer run (a kill -9) are freed at once;
+        those of other hosts expire by themselves."""
+        host = socket.gethostname()
+        for name, holder in self.store.lease_holders():
+            held_by, _, rest = holder.partition(":")
+            pid = rest.partition(":")[0]
+            if held_by == host and pid.isdigit() and not _alive(int(pid)):
+                self.store.release_lease(name, holder)
 
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -126,6 +143,17 @@ class Controller:
                 self.queue.done(name)
 
     def _process(self, name: str, reasons: set[str]) -> None:
+        lease = f"app:{name}"
+        if not self.store.acquire_lease(lease, self.holder, LEASE_TTL):
+            # Another replica sharing this store is reconciling the app: come back shortly.
+            self.queue.add(name, delay=LEASE_RETRY, reason="leased")
+            return
+        try:
+            self._reconcile(name, reasons)
+        finally:
+            self.store.release_lease(lease, self.holder)
+
+    def _reconcile(self, name: str, reasons: set[str]) -> None:
         op = self._next_op(name)
         if op is not None:
             op.state = "running"
@@ -394,6 +422,16 @@ class Controller:
                 self._heads[record.name] = ("", time.monotonic() + spec.poll_interval)
                 self.queue.add(record.name, reason="webhook")
         return matched
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _normalise_url(url: str) -> str:

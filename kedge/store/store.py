@@ -24,10 +24,13 @@ from kedge.store.events import EventStore
 from kedge.store.history import HistoryStore
 from kedge.store.intents import IntentStore
 from kedge.store.inventory import InventoryStore
+from kedge.store.leases import LeaseStore
 from kedge.store.tokens import TokenStore
 
 
-class Store(InventoryStore, IntentStore, HistoryStore, AppStore, EventStore, TokenStore, AuditStore):
+class Store(
+    InventoryStore, IntentStore, HistoryStore, AppStore, EventStore, TokenStore, AuditStore, LeaseStore
+):
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:
         """Open (and create or migrate) the state database at ``url``.

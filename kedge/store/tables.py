@@ -261,3 +261,13 @@ class AuditCheckpointRow(Base):
     signature: Mapped[str] = mapped_column(String)
     public_key: Mapped[str] = mapped_column(String)
     created_at: Mapped[datetime]
+
+
+class LeaseRow(Base):
+    """A lease: one controller replica holds ``name`` (an app) until ``expires_at``."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    holder: Mapped[str] = mapped_column(String)
+    expires_at: Mapped[datetime] = mapped_column()
