@@ -56,7 +56,7 @@ class Sources:
         self._count()
         return self.git.source(spec.repo_url).remote_head(spec.target_revision)
 
-    def fetch(self, spec: AppSpec, revision: str | None = None, known_head: str | None = None) -> Fetched:
+    def fetch(self, spec: AppSpec, revision: str | None = None) -> Fetched:
         """Make the manifests of ``revision`` (default: the spec's target) readable from disk."""
         if is_plain_directory(spec.repo_url):
             directory = Path(spec.repo_url.removeprefix("file://")) / spec.path
@@ -65,11 +65,8 @@ class Sources:
             return Fetched(_fingerprint(directory), directory)
         repo = self.git.source(spec.repo_url)
         self._count()
-        if revision:
-            commit = repo.resolve(revision)
-        else:
-            commit = known_head or repo.remote_head(spec.target_revision)
-            commit = repo.resolve(commit) if _has(repo, commit) else repo.fetch(spec.target_revision)
+        # resolve() checks the remote's head cheaply and fetches only what the cache lacks.
+        commit = repo.resolve(revision or spec.target_revision)
         snapshot = repo.snapshot(commit, spec.path)
         directory = Path(tempfile.mkdtemp(prefix="kedge-src-"))
         try:
@@ -91,14 +88,6 @@ class Sources:
         if is_plain_directory(spec.repo_url) or old.startswith("dir:"):
             return True
         return self.git.source(spec.repo_url).is_ancestor(old, new)
-
-
-def _has(repo: object, commit: str) -> bool:
-    try:
-        repo.resolve(commit)  # type: ignore[attr-defined]
-        return True
-    except Exception:
-        return False
 
 
 def _fingerprint(directory: Path) -> str:
