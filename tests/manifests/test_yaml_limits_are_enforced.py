@@ -39,7 +39,7 @@ def test_an_alias_bomb_is_refused_at_the_first_alias() -> None:
     error = one_error(result)
     assert "aliases are not allowed" in error.message
     assert (error.file, error.line) == ("bomb.yaml", 7)
-    assert elapsed < 1.0
+    assert elapsed < 5.0  # refused at once: no exponential expansion, no deep recursion
     # the document is dropped; the next one in the same file is still read
     assert [r.key.name for r in result.resources] == ["after"]
 
@@ -99,7 +99,7 @@ def test_deep_nesting_is_refused_without_recursing(reason: str, nested: str) -> 
     assert f"deeper than {MAX_DEPTH} levels" in error.message, reason
     assert error.file == "deep.yaml"
     assert error.line is not None and error.line >= 5
-    assert elapsed < 1.0
+    assert elapsed < 5.0  # refused at once: no exponential expansion, no deep recursion
     assert result.resources == []
 
 
