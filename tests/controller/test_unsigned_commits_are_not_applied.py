@@ -89,4 +89,4 @@ def test_commit_not_signed_by_a_trusted_key_is_refused(make_controller, root, tm
 
     fixed = repo.commit(file_doc("motd", "motd", "v2\n"), trusted)
     wait_for(lambda: (root / "motd").read_text() == "v2\n", message="a signed commit is applied again")
-    assert controller.get_app("web")["status"]["lastAppliedRevision"] == fixed
+    wait_for(lambda: controller.get_app("web")["status"]["lastAppliedRevision"] == fixed)
