@@ -81,7 +81,20 @@ class Base(DeclarativeBase):
     }
 
 
-class InventoryRow(Base):
+class _KeyAndIdentity:
+    """The columns that name a resource in an app (key) and the object it stands for (identity)."""
+
+    app: Mapped[str] = mapped_column(String)
+    api_version: Mapped[str] = mapped_column(String)
+    kind: Mapped[str] = mapped_column(String)
+    name: Mapped[str] = mapped_column(String)
+    provider: Mapped[str] = mapped_column(String)
+    provider_config: Mapped[str] = mapped_column(String)
+    identity_kind: Mapped[str] = mapped_column(String)
+    external_id: Mapped[str] = mapped_column(String)
+
+
+class InventoryRow(_KeyAndIdentity, Base):
     """Which app owns which real-world identity, with the last applied (raw) spec."""
 
     __tablename__ = "inventory"
@@ -92,14 +105,6 @@ class InventoryRow(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    app: Mapped[str] = mapped_column(String)
-    api_version: Mapped[str] = mapped_column(String)
-    kind: Mapped[str] = mapped_column(String)
-    name: Mapped[str] = mapped_column(String)
-    provider: Mapped[str] = mapped_column(String)
-    provider_config: Mapped[str] = mapped_column(String)
-    identity_kind: Mapped[str] = mapped_column(String)
-    external_id: Mapped[str] = mapped_column(String)
     spec: Mapped[dict[str, Any]]
     outputs: Mapped[dict[str, Any]]
     annotations: Mapped[dict[str, Any]]
@@ -108,7 +113,7 @@ class InventoryRow(Base):
     updated_at: Mapped[datetime]
 
 
-class IntentRow(Base):
+class IntentRow(_KeyAndIdentity, Base):
     """A create about to be attempted: written before the provider call, cleared after."""
 
     __tablename__ = "intents"
@@ -116,14 +121,6 @@ class IntentRow(Base):
     __table_args__ = (Index(None, "app"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    app: Mapped[str] = mapped_column(String)
-    api_version: Mapped[str] = mapped_column(String)
-    kind: Mapped[str] = mapped_column(String)
-    name: Mapped[str] = mapped_column(String)
-    provider: Mapped[str] = mapped_column(String)
-    provider_config: Mapped[str] = mapped_column(String)
-    identity_kind: Mapped[str] = mapped_column(String)
-    external_id: Mapped[str] = mapped_column(String)
     spec: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
