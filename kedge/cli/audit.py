@@ -13,19 +13,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from kedge.cli import output
 from kedge.cli.client.http import ServerOpt, TokenOpt
 from kedge.cli.client.tokens import show_audit
 from kedge.cli.oneshot import Format, OutOpt
 from kedge.model import ConfigError
-from kedge.store import Checkpoint, Store
-from kedge.store import audit_keys as keys
-from kedge.store.database import parse_url
+
+if TYPE_CHECKING:
+    from kedge.store import Checkpoint, Store
 
 DEFAULT_DB = str(Path(".kedge") / "state.db")
 
@@ -39,6 +38,9 @@ DbOpt = Annotated[
 def _store(db: str) -> Iterator[Store]:
     """The existing store at ``db``: auditing a database that is not there is a mistake, so a
     missing SQLite file is an error rather than a new empty log."""
+    from kedge.store import Store
+    from kedge.store.database import parse_url
+
     url = parse_url(db)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
         raise ConfigError(f"no state database at {url.database}: give --db or set KEDGE_DB")
@@ -48,6 +50,8 @@ def _store(db: str) -> Iterator[Store]:
 
 def _published(path: Path) -> list[Checkpoint]:
     """Checkpoints as ``kedge audit checkpoint --publish`` writes them: one JSON object a line."""
+    from kedge.store import Checkpoint
+
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -117,20 +121,23 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not entries:
             output.out.print("The audit log is empty.")
             return
-        table = Table("seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash")
-        for e in entries:
-            table.add_row(
-                str(e.seq),
-                e.time.strftime("%Y-%m-%d %H:%M:%S"),
-                e.actor,
-                e.action,
-                e.app or "",
-                e.resource or "",
-                (e.revision or "")[:12],
-                e.result,
-                e.hash[:12],
-            )
-        output.out.print(table)
+        output.columns(
+            ["seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash"],
+            [
+                [
+                    str(e.seq),
+                    e.time.strftime("%Y-%m-%d %H:%M:%S"),
+                    output.escape(e.actor),
+                    output.escape(e.action),
+                    output.escape(e.app or ""),
+                    output.escape(e.resource or ""),
+                    output.short(e.revision),
+                    output.escape(e.result),
+                    output.short(e.hash),
+                ]
+                for e in entries
+            ],
+        )
 
     @audit.command()
     @handle
@@ -147,6 +154,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Replay the chain and check every checkpoint; exit 1 naming the first bad entry."""
+        from kedge.store import audit_keys as keys
+
         public = [k for path in key or [] for k in keys.read_public_keys(path)]
         published = [c for path in checkpoint or [] for c in _published(path)]
         with _store(db) as store:
@@ -197,6 +206,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ] = None,
     ) -> None:
         """Sign the head of the chain now and print it: {seq, head, signature, publicKey, time}."""
+        from kedge.store import audit_keys as keys
+
         private = keys.read_private_key(key)
         with _store(db) as store:
             signed = store.checkpoint(private)
@@ -220,6 +231,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ],
     ) -> None:
         """Create a checkpoint signing key; prints its public key (base64) for verifiers."""
+        from kedge.store import audit_keys as keys
+
         private = keys.generate_private_key()
         keys.write_private_key(to, private)
         sys.stdout.write(keys.public_key_text(private) + "\n")

@@ -7,21 +7,16 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kedge.cli import output
-from kedge.engine import AppRun, Engine, Options
-from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
-from kedge.engine.render import render
-from kedge.model import ConfigError
-from kedge.planning.policy import compile_policies
-from kedge.store import Store
+
+if TYPE_CHECKING:  # the engine is imported inside each command: `kedge --help` never loads it
+    from kedge.engine import AppRun, Engine, Options
 
 
 class Format(enum.StrEnum):
@@ -56,6 +51,10 @@ def app_name(path: Path, app: str | None) -> str:
 
 
 def _engine(path: Path, db: str | None) -> Engine:
+    from kedge.engine import Engine
+    from kedge.model import ConfigError
+    from kedge.store import Store
+
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
     return Engine(Store.open(db or default_db(path)))
@@ -71,6 +70,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def validate(path: PathArg, fmt: OutOpt = Format.text) -> None:
         """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
+        from kedge.engine.render import render
+        from kedge.model import ConfigError
+        from kedge.planning.policy import compile_policies
+
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
         rendered = render(path)
@@ -101,6 +104,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         app_opt: AppOpt = None,
     ) -> None:
         """Show what apply would change. Observes, never changes anything."""
+        from kedge.engine import Options
+
         engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
         try:
             _show_plan(run, fmt)
@@ -125,6 +130,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         app_opt: AppOpt = None,
     ) -> None:
         """Plan, confirm, then make the real world match the manifests."""
+        from kedge.engine import Options
+
         engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
         try:
             _show_plan(run, Format.text)
@@ -144,6 +151,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
+        from kedge.engine import Engine, Options
+
         engine, run = _planned(path, db, app_opt, Options(check_policies=False))
         try:
             if not run.plan.ok:
@@ -176,16 +185,14 @@ def _show_plan(run: AppRun, fmt: Format) -> None:
 
 def _confirm() -> None:
     """Ask on stderr, read one line of stdin (a terminal or a pipe, as Terraform does)."""
-    output.err.print("Do you want to apply these changes? Only 'yes' is accepted: ", end="")
-    line = sys.stdin.readline()
-    if not line:
-        raise ConfigError("no confirmation: stdin is closed; answer 'yes' or pass --auto-approve")
-    if line.strip().lower() != "yes":
-        output.err.print("Apply cancelled: nothing was changed.")
-        raise typer.Exit(1)
+    output.confirm("Do you want to apply these changes?", "Apply cancelled: nothing was changed.")
 
 
 def _apply_with_progress(engine: Engine, run: AppRun) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
+
     total = sum(1 for c in run.plan.changes if c.is_change)
     failures: list[ChangeResult] = []
     with Progress(

@@ -21,7 +21,6 @@ from typing import Annotated, Any
 import typer
 
 from kedge.cli import output
-from kedge.engine.age import IDENTITY_ENV, encrypt, generate, parse_recipient
 from kedge.model import ConfigError
 
 MAX_VALUE_BYTES = 1024 * 1024
@@ -47,6 +46,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ],
     ) -> None:
         """Encrypt the value read on stdin; print {encrypted: "..."} to paste into a manifest."""
+        from kedge.engine.age import encrypt, parse_recipient
+
         recipients = [parse_recipient(r) for r in recipient]
         value = _read_value()
         armor = encrypt(value, recipients)
@@ -62,6 +63,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     ) -> None:
         """Create an age identity for the server and print its recipient (the public key)."""
+        from kedge.engine.age import IDENTITY_ENV, generate
+
         identity, public = generate()
         _write_private(path, f"# public key: {public}\n{identity}\n", force)
         where = output.escape(str(path))

@@ -14,16 +14,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
-import yaml
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from kedge.cli import output
 from kedge.cli.client.http import ApiClient, ServerOpt, TokenOpt
@@ -73,6 +63,8 @@ def spec_from(
 ) -> dict[str, Any]:
     """The Application spec: from ``-f FILE`` (a ``kind: Application`` document or a bare spec),
     else from the flags."""
+    import yaml
+
     if file is not None:
         try:
             if file.stat().st_size > MAX_SPEC_FILE:
@@ -149,18 +141,20 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not views:
             output.out.print("No apps.")
             return
-        table = Table("NAME", "SYNC", "HEALTH", "REVISION", "SOURCE", box=None, header_style="bold dim")
+        rows = []
         for v in views:
             st, src = v.get("status") or {}, (v.get("spec") or {}).get("source") or {}
             name = output.escape(v["name"]) + (" [dim](suspended)[/]" if st.get("suspended") else "")
-            table.add_row(
-                name,
-                paint(st.get("sync")),
-                paint(st.get("health")),
-                output.escape(str(st.get("lastAppliedRevision") or "-")),
-                output.escape(f"{src.get('repoURL', '')} {src.get('path', '')}".strip()),
+            rows.append(
+                [
+                    name,
+                    paint(st.get("sync")),
+                    paint(st.get("health")),
+                    output.short(st.get("lastAppliedRevision")) or "-",
+                    output.escape(f"{src.get('repoURL', '')} {src.get('path', '')}".strip()),
+                ]
             )
-        output.out.print(table)
+        output.columns(["NAME", "SYNC", "HEALTH", "REVISION", "SOURCE"], rows)
 
     @apps.command("get")
     @handle
@@ -180,8 +174,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             ("Sync", paint(st.get("sync"))),
             ("Health", paint(st.get("health"))),
             ("Suspended", "yes" if st.get("suspended") else "no"),
-            ("Applied", output.escape(str(st.get("lastAppliedRevision") or "-"))),
-            ("Attempted", output.escape(str(st.get("lastAttemptedRevision") or "-"))),
+            ("Applied", output.short(st.get("lastAppliedRevision")) or "-"),
+            ("Attempted", output.short(st.get("lastAttemptedRevision")) or "-"),
             (
                 "Source",
                 output.escape(
@@ -189,10 +183,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 ),
             ),
         ]
-        table = Table(show_header=False, box=None)
+        width = max(len(key) for key, _ in rows)
         for key, value in rows:
-            table.add_row(f"[dim]{key}[/]", value)
-        output.out.print(table)
+            output.out.print(f"[dim]{key.ljust(width)}[/]   {value}", crop=False)
         for c in st.get("conditions") or []:
             output.out.print(
                 f"  {output.escape(str(c.get('type')))}={output.escape(str(c.get('status')))} [dim]"
@@ -281,28 +274,21 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not entries:
             output.out.print("Never synced.")
             return
-        table = Table(
-            "ID",
-            "REVISION",
-            "TRIGGER",
-            "ACTOR",
-            "RESULT",
-            "STARTED",
-            "FINISHED",
-            box=None,
-            header_style="bold dim",
+        output.columns(
+            ["ID", "REVISION", "TRIGGER", "ACTOR", "RESULT", "STARTED", "FINISHED"],
+            [
+                [
+                    str(h.get("id")),
+                    output.short(h.get("revision")) or "-",
+                    output.escape(str(h.get("trigger") or "")),
+                    output.escape(str(h.get("actor") or "")),
+                    paint(h.get("result")),
+                    _time(h.get("startedAt")),
+                    _time(h.get("finishedAt")),
+                ]
+                for h in entries
+            ],
         )
-        for h in entries:
-            table.add_row(
-                str(h.get("id")),
-                output.escape(str(h.get("revision") or "-")),
-                output.escape(str(h.get("trigger") or "")),
-                output.escape(str(h.get("actor") or "")),
-                paint(h.get("result")),
-                _time(h.get("startedAt")),
-                _time(h.get("finishedAt")),
-            )
-        output.out.print(table)
 
     for verb, past in (("suspend", "suspended: no syncs until resumed"), ("resume", "resumed")):
         _state_command(apps, handle, verb, past)
@@ -316,8 +302,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         token: TokenOpt = None,
     ) -> None:
         """Delete an app (its resources are pruned or orphaned by their deletion policy)."""
-        if not yes and not typer.confirm(f"Delete app {name}?", default=False):
-            raise typer.Exit(1)
+        if not yes:
+            output.confirm(
+                f"Delete app {name} and prune its resources?",
+                f"App {name} was not deleted.",
+                "--yes",
+            )
         with ApiClient(server, token) as api:
             api.delete(app_path(name))
         output.out.print(f"App [bold]{output.escape(name)}[/] deleted.")
@@ -348,9 +338,18 @@ def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt:
         else:
             output.out.print(
                 f"{what} queued: {output.escape(str(op.get('id')))} "
-                f"(revision {output.escape(str(op.get('revision') or 'from git'))})"
+                f"(revision {output.escape(output.short(op.get('revision')) or 'from git')})"
             )
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     path = f"/api/v1/operations/{quote(str(op['id']), safe='')}"
     deadline = time.monotonic() + timeout
     columns = (
@@ -381,7 +380,7 @@ def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt:
         output.print_json(op)
     elif op.get("state") == "succeeded":
         output.out.print(
-            f"[green]{what} succeeded:[/] revision {output.escape(str(op.get('revision') or ''))}"
+            f"[green]{what} succeeded:[/] revision {output.escape(output.short(op.get('revision')))}"
         )
     if op.get("state") != "succeeded":
         message = op.get("message") or "see 'kedge app get' and the app's events"

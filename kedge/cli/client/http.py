@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 
 import kedge
 from kedge.model import ConfigError, KedgeError
+
+if TYPE_CHECKING:  # httpx is imported by the first request: `kedge --help` never loads it
+    import httpx
 
 ServerOpt = Annotated[
     str | None,
@@ -70,6 +72,8 @@ class ApiClient:
                 "no token given: pass --token or set KEDGE_TOKEN (an admin makes one with "
                 "'kedge token create')"
             )
+        import httpx
+
         self.server = server.rstrip("/")
         self._http = httpx.Client(
             base_url=self.server,
@@ -85,6 +89,8 @@ class ApiClient:
     def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
+        import httpx
+
         try:
             response = self._http.request(
                 method, path, json=json, params={k: v for k, v in (params or {}).items() if v is not None}
@@ -138,6 +144,9 @@ def _error(response: httpx.Response) -> ServerError:
         return ServerError(status, "error", f"the server answered {status} {response.reason_phrase}")
     code = str(body.get("code", "error"))
     message = str(body.get("message", response.reason_phrase))
+    if status == 401:
+        # One message: what the server said adds nothing to "your token was refused".
+        return ServerError(status, code, HINTS[status])
     lines = [f"{message} ({status} {code})"]
     details = body.get("details")
     if isinstance(details, list):

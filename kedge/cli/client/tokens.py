@@ -15,17 +15,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
-from rich.table import Table
 
 from kedge.cli import output
 from kedge.cli.client.http import ApiClient, ServerOpt, TokenOpt
 from kedge.cli.oneshot import Format, OutOpt
 from kedge.model import ConfigError, KedgeError
-from kedge.store import Store
+
+if TYPE_CHECKING:
+    from kedge.store import Store
 
 DEFAULT_DB = str(Path(".kedge") / "state.db")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -56,6 +57,8 @@ def patterns(values: list[str] | None) -> list[str] | None:
 
 @contextmanager
 def local_store(db: str | None) -> Iterator[Store]:
+    from kedge.store import Store
+
     path = db or DEFAULT_DB
     if "://" not in path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -156,19 +159,20 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not views:
             output.out.print("No tokens.")
             return
-        table = Table(
-            "NAME", "ROLE", "APPS", "CREATED", "EXPIRES", "LAST USED", box=None, header_style="bold dim"
+        output.columns(
+            ["NAME", "ROLE", "APPS", "CREATED", "EXPIRES", "LAST USED"],
+            [
+                [
+                    output.escape(v["name"]),
+                    v["role"],
+                    output.escape(", ".join(v.get("apps") or []) or "all"),
+                    _day(v.get("createdAt")),
+                    _day(v.get("expiresAt")) or "never",
+                    _day(v.get("lastUsedAt")),
+                ]
+                for v in views
+            ],
         )
-        for v in views:
-            table.add_row(
-                output.escape(v["name"]),
-                v["role"],
-                output.escape(", ".join(v.get("apps") or []) or "all"),
-                _day(v.get("createdAt")),
-                _day(v.get("expiresAt")) or "never",
-                _day(v.get("lastUsedAt")),
-            )
-        output.out.print(table)
 
     @tokens.command("revoke")
     @handle
@@ -201,29 +205,20 @@ def show_audit(server: str, token: str | None, app: str | None, limit: int, fmt:
     if not entries:
         output.out.print("The audit log is empty.")
         return
-    table = Table(
-        "seq",
-        "time",
-        "actor",
-        "action",
-        "app",
-        "resource",
-        "revision",
-        "result",
-        "hash",
-        box=None,
-        header_style="bold dim",
+    output.columns(
+        ["seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash"],
+        [
+            [
+                output.escape(str(e.get("seq") or "")),
+                str(e.get("time") or "")[:19].replace("T", " "),
+                *(output.escape(str(e.get(k) or "")) for k in ("actor", "action", "app", "resource")),
+                output.short(e.get("revision")),
+                output.escape(str(e.get("result") or "")),
+                output.short(e.get("hash")),
+            ]
+            for e in entries
+        ],
     )
-    for e in entries:
-        table.add_row(
-            *(output.escape(str(e.get(k) or "")) for k in ("seq",)),
-            str(e.get("time") or "")[:19].replace("T", " "),
-            *(output.escape(str(e.get(k) or "")) for k in ("actor", "action", "app", "resource")),
-            str(e.get("revision") or "")[:12],
-            output.escape(str(e.get("result") or "")),
-            str(e.get("hash") or "")[:12],
-        )
-    output.out.print(table)
 
 
 def _day(value: Any) -> str:
