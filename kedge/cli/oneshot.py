@@ -24,7 +24,10 @@ class Format(enum.StrEnum):
     json = "json"
 
 
-PathArg = Annotated[Path, typer.Argument(help="A manifest directory (or one YAML file).", show_default=False)]
+PathArg = Annotated[
+    Path,
+    typer.Argument(help="A manifest directory (or one YAML file).", show_default=False, metavar="PATH"),
+]
 DbOpt = Annotated[
     str | None,
     typer.Option(
