@@ -79,6 +79,24 @@ def _published(path: Path) -> list[Checkpoint]:
     return found
 
 
+def _show_verification(report: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        output.print_json(report)
+    elif report.get("ok"):
+        matched = f", {report.get('checkpoints', 0)} checkpoint(s) matched"
+        if "signaturesChecked" not in report:
+            signed = ", checkpoints checked with the server's keys"
+        elif report.get("signaturesChecked"):
+            signed = matched
+        else:
+            signed = matched + " (signatures not checked: give --key)"
+        output.out.print(f"[green]ok:[/] {report.get('entries')} entries, chain intact{signed}")
+    else:
+        output.err.print(
+            f"[bold red]audit log verification failed:[/] {output.escape(str(report.get('reason') or ''))}"
+        )
+
+
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     audit = typer.Typer(
         name="audit",
@@ -142,7 +160,16 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @audit.command()
     @handle
     def verify(
-        db: DbOpt = DEFAULT_DB,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                envvar="KEDGE_DB",
+                help="State store URL or SQLite path (env KEDGE_DB) [default: .kedge/state.db, "
+                "or the server when --server is given]",
+                show_default=False,
+            ),
+        ] = None,
         key: Annotated[
             list[Path] | None,
             typer.Option("--key", help="Public key file(s) that signed checkpoints; list retired keys too."),
@@ -152,27 +179,32 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             typer.Option("--checkpoint", help="Checkpoints published elsewhere (JSON lines)."),
         ] = None,
         fmt: OutOpt = Format.text,
+        server: ServerOpt = None,
+        token: TokenOpt = None,
     ) -> None:
-        """Replay the chain and check every checkpoint; exit 1 naming the first bad entry."""
+        """Replay the chain and check every checkpoint; exit 1 naming the first bad entry.
+
+        With --server (and no --db) the server replays its own log and checks its checkpoints
+        with its own keys (admin token)."""
         from kedge.store import audit_keys as keys
 
-        public = [k for path in key or [] for k in keys.read_public_keys(path)]
-        published = [c for path in checkpoint or [] for c in _published(path)]
-        with _store(db) as store:
-            result = store.verify_audit(public, published=published)
-        if fmt is Format.json:
-            output.print_json(result.to_json())
-        elif result.ok:
-            signed = "" if result.signatures_checked else " (signatures not checked: give --key)"
-            output.out.print(
-                f"[green]ok:[/] {result.entries} entries, chain intact, "
-                f"{result.checkpoints} checkpoint(s) matched{signed}"
-            )
+        if server and not db:
+            from kedge.cli.client.http import ApiClient
+
+            if key or checkpoint:
+                output.err.print(
+                    "note: the server checks checkpoints with its own keys; --key and --checkpoint "
+                    "apply to a database given with --db"
+                )
+            with ApiClient(server, token) as api:
+                report: dict[str, Any] = api.get("/api/v1/audit/verify")
         else:
-            output.err.print(
-                f"[bold red]audit log verification failed:[/] {output.escape(result.reason or '')}"
-            )
-        raise typer.Exit(0 if result.ok else 1)
+            public = [k for path in key or [] for k in keys.read_public_keys(path)]
+            published = [c for path in checkpoint or [] for c in _published(path)]
+            with _store(db or DEFAULT_DB) as store:
+                report = store.verify_audit(public, published=published).to_json()
+        _show_verification(report, fmt)
+        raise typer.Exit(0 if report.get("ok") else 1)
 
     @audit.command()
     @handle
