@@ -17,6 +17,7 @@ from kedge.cli import output
 
 if TYPE_CHECKING:  # the engine is imported inside each command: `kedge --help` never loads it
     from kedge.engine import AppRun, Engine, Options
+    from kedge.engine.apply import ChangeResult
 
 
 class Format(enum.StrEnum):
@@ -105,6 +106,16 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "-out",
+                "--out",
+                help="Save the plan to FILE; 'kedge apply FILE' then applies exactly it.",
+                metavar="FILE",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Show what apply would change. Observes, never changes anything."""
         from kedge.engine import Options
@@ -112,6 +123,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
         try:
             _show_plan(run, fmt)
+            if out is not None and run.plan.ok:
+                from kedge.cli import saved_plan
+
+                saved_plan.write(out, run, path, db or default_db(path))
+                where = output.escape(str(out))
+                output.err.print(f"Saved the plan to {where}: 'kedge apply {where}' applies exactly it.")
         finally:
             engine.finish(run)
             engine.close()
@@ -132,17 +149,30 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         db: DbOpt = None,
         app_opt: AppOpt = None,
     ) -> None:
-        """Plan, confirm, then make the real world match the manifests."""
+        """Plan, confirm, then make the real world match the manifests. Given a plan saved with
+        'kedge plan -out FILE', apply exactly it (no question), or refuse if anything moved."""
+        from kedge.cli import saved_plan
         from kedge.engine import Options
 
-        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        saved = saved_plan.read(path) if saved_plan.is_saved_plan(path) else None
+        if saved is not None:
+            options = Options(
+                saved.options.get("prune", False),
+                saved.options.get("allowEmpty", False),
+                saved.options.get("confirmPrune", False),
+            )
+            engine, run = _planned(saved.path, saved.db, saved.app, options)
+        else:
+            engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
         try:
+            if saved is not None and run.plan.ok:
+                saved_plan.check(saved, run)
             _show_plan(run, Format.text)
             if not run.plan.ok:
                 raise typer.Exit(1)
             if not run.plan.has_changes and not _bookkeeping_only(run):
                 raise typer.Exit(0)
-            if run.plan.has_changes and not auto_approve:
+            if run.plan.has_changes and not auto_approve and saved is None:
                 _confirm()
             failed = _apply_with_progress(engine, run)
         finally:
@@ -191,40 +221,59 @@ def _confirm() -> None:
     output.confirm("Do you want to apply these changes?", "Apply cancelled: nothing was changed.")
 
 
+VERB = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}
+
+
+def resource_line(result: ChangeResult) -> str:
+    """One line per change as Terraform prints them: ``File/motd: creating… done (0.1s)``."""
+    from kedge.engine.apply import FAILED, SKIPPED
+
+    change = result.change
+    verb = VERB.get(change.action.value, "recording")
+    took = f" ({result.seconds:.1f}s)" if result.seconds is not None else ""
+    key = output.escape(str(change.key))
+    if result.result == SKIPPED:
+        return f"{key}: [yellow]skipped[/] ({output.escape(result.error or 'a dependency failed')})"
+    if result.result == FAILED:
+        return f"{key}: {verb}… [red]failed[/]{took}: {output.escape(result.error or '')}"
+    return f"{key}: {verb}… [green]done[/]{took}"
+
+
 def _apply_with_progress(engine: Engine, run: AppRun) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
+    from kedge.engine.apply import FAILED, SKIPPED
 
     total = sum(1 for c in run.plan.changes if c.is_change)
-    failures: list[ChangeResult] = []
     with Progress(
         TextColumn("[bold]Applying"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=output.err,
+        console=output.out,
         transient=True,
-        disable=total < 2 or not output.err.is_terminal,
+        disable=total < 2 or not output.out.is_terminal,
     ) as bar:
         task = bar.add_task("apply", total=total)
 
         def progress(result: ChangeResult) -> None:
             if result.change.is_change:
                 bar.advance(task)
-            if result.result in (FAILED, SKIPPED):
-                failures.append(result)
+                bar.console.print(resource_line(result), soft_wrap=True)
+            elif result.result in (FAILED, SKIPPED):
+                bar.console.print(resource_line(result), soft_wrap=True)
 
         outcome = engine.apply(run, progress)
-    for f in failures:
-        output.err.print(
-            f"[red]{f.result}:[/] {output.escape(str(f.change.key))}: {output.escape(f.error or '')}"
-        )
     ok = sum(1 for r in outcome.results if r.result == "succeeded")
     failed = sum(1 for r in outcome.results if r.result == FAILED)
     skipped = sum(1 for r in outcome.results if r.result == SKIPPED)
     colour = "green" if not failed and not skipped else "red"
     output.out.print(f"[{colour}]Apply complete:[/] {ok} succeeded, {failed} failed, {skipped} skipped.")
+    for f in outcome.results:
+        if f.result in (FAILED, SKIPPED):
+            output.err.print(
+                f"[red]{f.result}:[/] {output.escape(str(f.change.key))}: {output.escape(f.error or '')}"
+            )
     return failed + skipped
 
 
