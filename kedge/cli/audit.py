@@ -18,10 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kedge.cli import output
-from kedge.cli.client.http import ServerOpt, TokenOpt
-from kedge.cli.client.tokens import show_audit
+from kedge.cli.client.options import ServerOpt, TokenOpt, connect
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError
 
 if TYPE_CHECKING:
     from kedge.store import Checkpoint, Store
@@ -38,6 +36,7 @@ DbOpt = Annotated[
 def _store(db: str) -> Iterator[Store]:
     """The existing store at ``db``: auditing a database that is not there is a mistake, so a
     missing SQLite file is an error rather than a new empty log."""
+    from kedge.model import ConfigError
     from kedge.store import Store
     from kedge.store.database import parse_url
 
@@ -50,6 +49,7 @@ def _store(db: str) -> Iterator[Store]:
 
 def _published(path: Path) -> list[Checkpoint]:
     """Checkpoints as ``kedge audit checkpoint --publish`` writes them: one JSON object a line."""
+    from kedge.model import ConfigError
     from kedge.store import Checkpoint
 
     try:
@@ -117,6 +117,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """Show the newest audit entries (from a server's API with --server)."""
         if server:
+            from kedge.cli.client.tokens import show_audit
+
             show_audit(server, token, app_name, limit, fmt)
             return
         with _store(db) as store:
@@ -189,14 +191,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         from kedge.store import audit_keys as keys
 
         if server and not db:
-            from kedge.cli.client.http import ApiClient
-
             if key or checkpoint:
                 output.err.print(
                     "note: the server checks checkpoints with its own keys; --key and --checkpoint "
                     "apply to a database given with --db"
                 )
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 report: dict[str, Any] = api.get("/api/v1/audit/verify")
         else:
             public = [k for path in key or [] for k in keys.read_public_keys(path)]
@@ -215,6 +215,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ] = None,
     ) -> None:
         """Write every entry as JSON lines, oldest first; each line can be checked on its own."""
+        from kedge.model import ConfigError
+
         with _store(db) as store:
             if to is None:
                 count = store.export_audit(sys.stdout)
@@ -238,6 +240,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ] = None,
     ) -> None:
         """Sign the head of the chain now and print it: {seq, head, signature, publicKey, time}."""
+        from kedge.model import ConfigError
         from kedge.store import audit_keys as keys
 
         private = keys.read_private_key(key)

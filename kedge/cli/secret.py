@@ -21,7 +21,6 @@ from typing import Annotated, Any
 import typer
 
 from kedge.cli import output
-from kedge.model import ConfigError
 
 MAX_VALUE_BYTES = 1024 * 1024
 
@@ -73,6 +72,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
 
 def _read_value() -> str:
+    from kedge.model import ConfigError
+
     if sys.stdin.isatty():
         value = str(typer.prompt("Value to encrypt", hide_input=True, prompt_suffix=": "))
     else:
@@ -93,6 +94,8 @@ def _read_value() -> str:
 
 def _write_private(path: Path, text: str, force: bool) -> None:
     """Create ``path`` with mode 0600 from the start: the key is never readable by others."""
+    from kedge.model import ConfigError
+
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL) | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags, 0o600)

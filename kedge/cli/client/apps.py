@@ -10,15 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
 
 from kedge.cli import output
-from kedge.cli.client.http import ApiClient, ServerOpt, TokenOpt
+from kedge.cli.client.options import ServerOpt, TokenOpt, connect
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError, KedgeError
+
+if TYPE_CHECKING:
+    from kedge.cli.client.http import ApiClient
 
 STYLE = {
     "Synced": "green",
@@ -64,6 +66,8 @@ def spec_from(
     """The Application spec: from ``-f FILE`` (a ``kind: Application`` document or a bare spec),
     else from the flags."""
     import yaml
+
+    from kedge.model import ConfigError
 
     if file is not None:
         try:
@@ -114,7 +118,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """Create (or replace) an app."""
         spec = spec_from(file, repo, path, revision, auto_sync, self_heal, prune)
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             view = api.post("/api/v1/apps", {"name": name, "spec": spec})
         if fmt is Format.json:
             output.print_json(view)
@@ -133,7 +137,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """List apps with their sync status and health."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             views = api.get("/api/v1/apps", sync=sync, health=health)
         if fmt is Format.json:
             output.print_json(views)
@@ -162,7 +166,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
     ) -> None:
         """Show one app: status, conditions and source."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             view = api.get(app_path(name))
         if fmt is Format.json:
             output.print_json(view)
@@ -217,7 +221,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             body["revision"] = revision
         if prune is not None:
             body["prune"] = prune
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             op = api.post(app_path(name, "sync"), body)
             _follow(api, op, wait, timeout, fmt)
 
@@ -235,7 +239,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Apply the revision of an earlier history entry again (and pin the app to it)."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             op = api.post(app_path(name, "rollback"), {"id": history_id})
             _follow(api, op, wait, timeout, fmt)
 
@@ -251,7 +255,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Show the live plan: what a sync would change now."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             plan = api.get(app_path(name, "diff"))
         changes = [c for c in plan.get("changes") or [] if c.get("action") != "noop" or c.get("diff")]
         if fmt is Format.json:
@@ -266,7 +270,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
     ) -> None:
         """List an app's syncs and rollbacks, newest first."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             entries = api.get(app_path(name, "history"))
         if fmt is Format.json:
             output.print_json(entries)
@@ -308,7 +312,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 f"App {name} was not deleted.",
                 "--yes",
             )
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             api.delete(app_path(name))
         output.out.print(f"App [bold]{output.escape(name)}[/] deleted.")
 
@@ -317,7 +321,7 @@ def _state_command(apps: typer.Typer, handle: Any, verb: str, past: str) -> None
     def command(
         name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
     ) -> None:
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             view = api.post(app_path(name, verb))
         if fmt is Format.json:
             output.print_json(view)
@@ -331,6 +335,8 @@ def _state_command(apps: typer.Typer, handle: Any, verb: str, past: str) -> None
 
 
 def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt: Format) -> None:
+    from kedge.model import KedgeError
+
     what = "Rollback" if op.get("type") == "rollback" else "Sync"
     if not wait:
         if fmt is Format.json:

@@ -10,33 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 import kedge
+from kedge.cli.client.options import ServerOpt, TokenOpt
 from kedge.model import ConfigError, KedgeError
+
+__all__ = ["ApiClient", "ServerError", "ServerOpt", "TokenOpt"]
 
 if TYPE_CHECKING:  # httpx is imported by the first request: `kedge --help` never loads it
     import httpx
-
-ServerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--server",
-        envvar="KEDGE_SERVER",
-        help="Kedge server URL, e.g. http://127.0.0.1:8080 (env KEDGE_SERVER).",
-    ),
-]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="KEDGE_TOKEN",
-        show_default=False,
-        help="API token (env KEDGE_TOKEN; prefer the variable).",
-    ),
-]
 
 HINTS = {
     401: "the server refused the token (unknown, expired or revoked): check --token or KEDGE_TOKEN",

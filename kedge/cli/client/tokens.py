@@ -21,9 +21,8 @@ from urllib.parse import quote
 import typer
 
 from kedge.cli import output
-from kedge.cli.client.http import ApiClient, ServerOpt, TokenOpt
+from kedge.cli.client.options import ServerOpt, TokenOpt, connect
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError, KedgeError
 
 if TYPE_CHECKING:
     from kedge.store import Store
@@ -43,6 +42,8 @@ DbOpt = Annotated[
 
 
 def parse_duration(text: str) -> timedelta:
+    from kedge.model import ConfigError
+
     match = re.fullmatch(r"([1-9][0-9]{0,3})([smhdw])", text.strip())
     if match is None:
         raise ConfigError(f"--expires-in {text!r}: use a duration such as 30d, 12h, 45m or 90s")
@@ -109,6 +110,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Create a token. It is printed once and cannot be shown again."""
+        from kedge.model import ConfigError
+
         if role not in ("viewer", "operator", "admin"):
             raise ConfigError(f"--role must be viewer, operator or admin, not {role!r}")
         scope = patterns(apps)
@@ -117,7 +120,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             if expires_in:
                 parse_duration(expires_in)
                 body["expiresIn"] = expires_in
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 created = api.post("/api/v1/tokens", body)
         else:
             expires = datetime.now(UTC) + parse_duration(expires_in) if expires_in else None
@@ -148,7 +151,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """List the tokens in force (never the tokens themselves)."""
         if server and not db:
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 views = api.get("/api/v1/tokens")
         else:
             with local_store(db) as store:
@@ -183,8 +186,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         db: DbOpt = None,
     ) -> None:
         """Revoke a token: it stops working at once, UI sessions included."""
+        from kedge.model import KedgeError
+
         if server and not db:
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 api.delete(f"/api/v1/tokens/{quote(name, safe='')}")
         else:
             with local_store(db) as store:
@@ -196,7 +201,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
 def show_audit(server: str, token: str | None, app: str | None, limit: int, fmt: Format) -> None:
     """``kedge audit list --server``: the newest entries from the server's API."""
-    with ApiClient(server, token) as api:
+    with connect(server, token) as api:
         entries: list[dict[str, Any]] = api.get("/api/v1/audit", app=app, limit=limit)
     fields = ("seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash", "prevHash")
     if fmt is Format.json:
