@@ -5,7 +5,6 @@ current directory, or ``KEDGE_DB``), so an auditor can check a copy of it withou
 ``verify`` exits 1 and names the first bad entry; how the chain works is in docs/audit.md.
 """
 
-from __future__ import annotations
 
 import json
 import sys
@@ -33,7 +32,7 @@ DbOpt = Annotated[
 
 
 @contextmanager
-def _store(db: str) -> Iterator[Store]:
+def _store(db: str) -> "Iterator[Store]":
     """The existing store at ``db``: auditing a database that is not there is a mistake, so a
     missing SQLite file is an error rather than a new empty log."""
     from kedge.model import ConfigError
@@ -47,7 +46,7 @@ def _store(db: str) -> Iterator[Store]:
         yield store
 
 
-def _published(path: Path) -> list[Checkpoint]:
+def _published(path: Path) -> "list[Checkpoint]":
     """Checkpoints as ``kedge audit checkpoint --publish`` writes them: one JSON object a line."""
     from kedge.model import ConfigError
     from kedge.store import Checkpoint

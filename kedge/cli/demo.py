@@ -6,7 +6,6 @@ API and UI on 127.0.0.1:8080, and prints three things to try. Ctrl-C stops it al
 in ``demo_session`` (and ``demo_cloud``), imported only when the command runs.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path

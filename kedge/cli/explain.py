@@ -1,6 +1,5 @@
 """``kedge explain KIND``: a kind's schema, outputs and behaviour, from the provider itself."""
 
-from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
@@ -25,7 +24,7 @@ CORE_DESCRIPTIONS = {
 }
 
 
-def every_kind() -> list[KindSpec]:
+def every_kind() -> "list[KindSpec]":
     """The core kinds (``kedge.dev/v1``) and every kind of every installed provider."""
     from kedge.manifests.core_schemas import CORE_API_VERSION, CORE_SCHEMAS, CORE_SENSITIVE
     from kedge.model import KindSpec
@@ -44,7 +43,7 @@ def every_kind() -> list[KindSpec]:
     return core + sorted(registry.all_kinds(), key=lambda k: (k.provider, k.kind))
 
 
-def provider_of(spec: KindSpec) -> str:
+def provider_of(spec: "KindSpec") -> str:
     return CORE if spec.group == "kedge.dev" else spec.provider
 
 
@@ -55,7 +54,7 @@ def _summary(text: str) -> str:
     return first if end < 0 else first[: end + 1]
 
 
-def find_kind(name: str) -> KindSpec:
+def find_kind(name: str) -> "KindSpec":
     """``File``, ``local.kedge.dev/v1/File`` or ``File.local.kedge.dev`` (case-insensitive kind)."""
     from kedge.model import ConfigError
 
@@ -162,7 +161,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             output.out.print(f"Sensitive (always redacted): {', '.join(sorted(spec.sensitive))}.")
 
 
-def _fields(table: Table, schema: Mapping[str, Any], prefix: str, depth: int = 0) -> None:
+def _fields(table: "Table", schema: Mapping[str, Any], prefix: str, depth: int = 0) -> None:
     required = set(schema.get("required", []))
     for name, prop in (schema.get("properties") or {}).items():
         kind = prop.get("type", "any")

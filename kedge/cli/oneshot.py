@@ -4,7 +4,6 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 ``--app`` (default: the directory's name).
 """
 
-from __future__ import annotations
 
 import enum
 from collections.abc import Callable
@@ -54,7 +53,7 @@ def app_name(path: Path, app: str | None) -> str:
     return base.name or "default"
 
 
-def _engine(path: Path, db: str | None) -> Engine:
+def _engine(path: Path, db: str | None) -> "Engine":
     from kedge.engine import Engine
     from kedge.model import ConfigError
     from kedge.store import Store
@@ -64,7 +63,9 @@ def _engine(path: Path, db: str | None) -> Engine:
     return Engine(Store.open(db or default_db(path)))
 
 
-def _planned(path: Path, db: str | None, app: str | None, options: Options) -> tuple[Engine, AppRun]:
+def _planned(
+    path: Path, db: str | None, app: str | None, options: "Options"
+) -> "tuple[Engine, AppRun]":
     engine = _engine(path, db)
     return engine, engine.plan(app_name(path, app), path, options)
 
@@ -76,13 +77,15 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
         from kedge.engine.render import render
         from kedge.model import ConfigError
-        from kedge.planning.policy import compile_policies
 
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
         rendered = render(path)
-        _, policy_problems = compile_policies([d for d in rendered.core if d.kind == "Policy"])
-        rendered.diagnostics.extend(policy_problems)
+        policies = [d for d in rendered.core if d.kind == "Policy"]
+        if policies:  # the CEL compiler loads only for apps that have policies
+            from kedge.planning.policy import compile_policies
+
+            rendered.diagnostics.extend(compile_policies(policies)[1])
         if fmt is Format.json:
             output.print_json(
                 {"valid": rendered.ok, "diagnostics": [d.to_json() for d in rendered.diagnostics]}
@@ -202,12 +205,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         raise typer.Exit(2 if report["drifted"] or report["missing"] else 0)
 
 
-def _bookkeeping_only(run: AppRun) -> bool:
+def _bookkeeping_only(run: "AppRun") -> bool:
     """Adopted or recovered objects with nothing to change still need their inventory entry."""
     return any(c.adopt for c in run.plan.changes)
 
 
-def _show_plan(run: AppRun, fmt: Format) -> None:
+def _show_plan(run: "AppRun", fmt: Format) -> None:
     if fmt is Format.json:
         output.print_json(run.plan.to_json())
         return
@@ -224,7 +227,7 @@ def _confirm() -> None:
 VERB = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}
 
 
-def resource_line(result: ChangeResult) -> str:
+def resource_line(result: "ChangeResult") -> str:
     """One line per change as Terraform prints them: ``File/motd: creating… done (0.1s)``."""
     from kedge.engine.apply import FAILED, SKIPPED
 
@@ -239,7 +242,7 @@ def resource_line(result: ChangeResult) -> str:
     return f"{key}: {verb}… [green]done[/]{took}"
 
 
-def _apply_with_progress(engine: Engine, run: AppRun) -> int:
+def _apply_with_progress(engine: "Engine", run: "AppRun") -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from kedge.engine.apply import FAILED, SKIPPED
@@ -256,7 +259,7 @@ def _apply_with_progress(engine: Engine, run: AppRun) -> int:
     ) as bar:
         task = bar.add_task("apply", total=total)
 
-        def progress(result: ChangeResult) -> None:
+        def progress(result: "ChangeResult") -> None:
             if result.change.is_change:
                 bar.advance(task)
                 bar.console.print(resource_line(result), soft_wrap=True)

@@ -9,7 +9,6 @@ The printed mapping is ready to paste as a spec value. The server (``kedge serve
 ``KEDGE_AGE_IDENTITY_FILE``. Nothing here ever prints a clear value or an identity.
 """
 
-from __future__ import annotations
 
 import json
 import os

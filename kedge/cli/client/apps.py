@@ -5,7 +5,6 @@ API's JSON with ``-o json``. ``sync --wait`` and ``rollback --wait`` follow the 
 it ends, with a progress bar, and exit 1 when it failed.
 """
 
-from __future__ import annotations
 
 import time
 from collections.abc import Callable
@@ -334,7 +333,7 @@ def _state_command(apps: typer.Typer, handle: Any, verb: str, past: str) -> None
     apps.command(verb)(handle(command))
 
 
-def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt: Format) -> None:
+def _follow(api: "ApiClient", op: dict[str, Any], wait: bool, timeout: float, fmt: Format) -> None:
     from kedge.model import KedgeError
 
     what = "Rollback" if op.get("type") == "rollback" else "Sync"

@@ -4,7 +4,6 @@ Kept apart from ``http`` so that registering the client commands (every ``kedge`
 does not load httpx or the model.
 """
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,7 +31,7 @@ TokenOpt = Annotated[
 ]
 
 
-def connect(server: str | None, token: str | None) -> ApiClient:
+def connect(server: str | None, token: str | None) -> "ApiClient":
     from kedge.cli.client.http import ApiClient
 
     return ApiClient(server, token)

@@ -7,7 +7,6 @@ the clear token is printed once, alone on stdout (``TOKEN=$(kedge token create .
 it), and the change is appended to the audit log.
 """
 
-from __future__ import annotations
 
 import getpass
 import re
@@ -57,7 +56,7 @@ def patterns(values: list[str] | None) -> list[str] | None:
 
 
 @contextmanager
-def local_store(db: str | None) -> Iterator[Store]:
+def local_store(db: str | None) -> "Iterator[Store]":
     from kedge.store import Store
 
     path = db or DEFAULT_DB
