@@ -27,7 +27,7 @@ DEFAULT_DB = str(Path(".kedge") / "state.db")
 
 DbOpt = Annotated[
     str,
-    typer.Option("--db", envvar="KEDGE_DB", help="State store URL or SQLite path (env KEDGE_DB)."),
+    typer.Option("--db", envvar="KEDGE_DB", help="State store URL or SQLite path."),
 ]
 
 
@@ -166,7 +166,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             typer.Option(
                 "--db",
                 envvar="KEDGE_DB",
-                help="State store URL or SQLite path (env KEDGE_DB) [default: .kedge/state.db, "
+                help="State store URL or SQLite path [default: .kedge/state.db, "
                 "or the server when --server is given]",
                 show_default=False,
             ),

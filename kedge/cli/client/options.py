@@ -17,7 +17,7 @@ ServerOpt = Annotated[
     typer.Option(
         "--server",
         envvar="KEDGE_SERVER",
-        help="Kedge server URL, e.g. http://127.0.0.1:8080 (env KEDGE_SERVER).",
+        help="Kedge server URL, e.g. http://127.0.0.1:8080.",
     ),
 ]
 TokenOpt = Annotated[
@@ -26,7 +26,7 @@ TokenOpt = Annotated[
         "--token",
         envvar="KEDGE_TOKEN",
         show_default=False,
-        help="API token (env KEDGE_TOKEN; prefer the variable).",
+        help="API token (prefer the environment variable: a flag shows in ps).",
     ),
 ]
 
