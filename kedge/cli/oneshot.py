@@ -236,7 +236,8 @@ def resource_line(result: "ChangeResult") -> str:
     took = f" ({result.seconds:.1f}s)" if result.seconds is not None else ""
     key = output.escape(str(change.key))
     if result.result == SKIPPED:
-        return f"{key}: [yellow]skipped[/] ({output.escape(result.error or 'a dependency failed')})"
+        why = (result.error or "a dependency failed").removeprefix("skipped: ")
+        return f"{key}: [yellow]skipped[/] ({output.escape(why)})"
     if result.result == FAILED:
         return f"{key}: {verb}… [red]failed[/]{took}: {output.escape(result.error or '')}"
     return f"{key}: {verb}… [green]done[/]{took}"
