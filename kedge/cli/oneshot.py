@@ -174,6 +174,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             if not run.plan.ok:
                 raise typer.Exit(1)
             if not run.plan.has_changes and not _bookkeeping_only(run):
+                # Nothing to do, but a run a killed apply left open is over: say so.
+                engine.store.mark_interrupted_runs([run.app])
                 raise typer.Exit(0)
             if run.plan.has_changes and not auto_approve and saved is None:
                 _confirm()
