@@ -156,9 +156,23 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         'kedge plan -out FILE', apply exactly it (no question), or refuse if anything moved."""
         from kedge.cli import saved_plan
         from kedge.engine import Options
+        from kedge.model import ConfigError
 
         saved = saved_plan.read(path) if saved_plan.is_saved_plan(path) else None
         if saved is not None:
+            flags = {
+                "--prune": prune,
+                "--allow-empty": allow_empty,
+                "--confirm-prune": confirm_prune,
+                "--db": db,
+                "--app": app_opt,
+            }
+            given = [flag for flag, value in flags.items() if value]
+            if given:
+                raise ConfigError(
+                    f"{path} is a saved plan: it carries its app, store and options; drop {', '.join(given)} "
+                    "(or plan again with them)"
+                )
             options = Options(
                 saved.options.get("prune", False),
                 saved.options.get("allowEmpty", False),
@@ -174,6 +188,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             if not run.plan.ok:
                 raise typer.Exit(1)
             if not run.plan.has_changes and not _bookkeeping_only(run):
+                # Nothing to do, but a run a killed apply left open is over: say so.
+                engine.store.mark_interrupted_runs([run.app])
                 raise typer.Exit(0)
             if run.plan.has_changes and not auto_approve and saved is None:
                 _confirm()
