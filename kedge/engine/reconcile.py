@@ -150,7 +150,10 @@ class Engine:
             if options.check_policies
             else []
         )
-        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts])
+        run.plan = Plan(
+            _with_dependencies(changes, run.rendered),
+            [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts],
+        )
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
@@ -279,6 +282,20 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:
+    """Each change with the resources it waits for (direct edges of the app's graph)."""
+    graph = rendered.graph
+    if graph is None:
+        return list(changes)
+    out: list[Change] = []
+    for change in changes:
+        deps = graph.deps.get(change.key) if change.resource is not None else None
+        out.append(
+            dataclasses.replace(change, depends_on=tuple(sorted(str(k) for k in deps))) if deps else change
+        )
+    return out
 
 
 def _by_identity(intents: Sequence[Intent]) -> dict[Identity, list[int]]:

@@ -44,6 +44,9 @@ class Change:
     adopt: bool = False  # the change takes over an existing unowned object
     drift: bool = False  # the object exists and differs from the desired state
     statements: Sequence[str] = ()  # what the provider will run (DDL), when it can tell
+    # "Kind/name" of the resources this one waits for: references, depends-on and fields that
+    # name another resource of the app (inferred); shown so the order of an apply is explained
+    depends_on: Sequence[str] = ()
 
     @property
     def is_change(self) -> bool:
@@ -58,6 +61,7 @@ class Change:
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
             **({"statements": list(self.statements)} if self.statements else {}),
+            **({"dependsOn": list(self.depends_on)} if self.depends_on else {}),
         }
 
 
