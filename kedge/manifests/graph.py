@@ -71,12 +71,13 @@ def _named(
     if spec is None or not spec.name_refs:
         return []
     out: list[int] = []
-    for field_name, kind in spec.name_refs.items():
+    for field_name, named in spec.name_refs.items():
         value = r.spec.get(field_name)
         names = value if isinstance(value, list | tuple) else [value]
-        for name in names:
-            if isinstance(name, str):
-                out.extend(by_real_name.get((r.key.group, kind, name), ()))
+        for kind in (named,) if isinstance(named, str) else named:
+            for name in names:
+                if isinstance(name, str):
+                    out.extend(by_real_name.get((r.key.group, kind, name), ()))
     return out
 
 

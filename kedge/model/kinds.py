@@ -27,7 +27,8 @@ class KindSpec:
     # (Grant.role -> Role): field -> kind. A plain string (or a list of strings) that matches a
     # resource of that kind in the same app orders the two, as a ``fromResource`` would; a name
     # that matches nothing in the app refers to an object outside it and adds no edge.
-    name_refs: Mapping[str, str] = field(default_factory=dict)
+    # A field may name one of several kinds (Grant.objects: tables, or roles for ``on: role``).
+    name_refs: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def group(self) -> str:

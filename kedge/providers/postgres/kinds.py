@@ -286,7 +286,7 @@ KINDS: dict[str, KindSpec] = {
         GRANT["description"],
         {"role": "the grantee", "database": "the database", "schema": "the schema, if any"},
         replace_on=frozenset({"on", "role", "database"}),
-        name_refs={"role": "Role", "database": "Database", "schema": "Schema", "objects": "Table"},
+        name_refs={"role": "Role", "database": "Database", "schema": "Schema", "objects": ("Table", "Role")},
     ),
     "Extension": _kind(
         "Extension",
