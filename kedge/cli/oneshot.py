@@ -144,7 +144,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
-        engine, run = _planned(path, db, app_opt, Options(check_policies=False))
+        engine, run = _planned(path, db, app_opt, Options(check_policies=False, observe_only=True))
         try:
             if not run.plan.ok:
                 output.diagnostics(run.plan.diagnostics)
@@ -228,6 +228,8 @@ def _show_drift(report: dict[str, Any]) -> None:
                 f"      {output.escape(f['path'])}: desired {output.escape(output.fmt(f['desired']))}, "
                 f"actual {output.escape(output.fmt(f['actual']))}"
             )
+        if "revert" in item:
+            output.out.print(f"      [dim]reverting it is {output.escape(item['revert'])}[/]")
     n = len(report["drifted"]) + len(report["missing"])
     if n:
         output.out.print(

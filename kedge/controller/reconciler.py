@@ -273,6 +273,9 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
+        # Drift is observed whatever the plan's verdict: a revert that is refused is still drift.
+        drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
+        event_ids = self._record_drift(name, drifted, revision)
         if not plan.ok:
             message = "; ".join(str(d) for d in plan.diagnostics if d.is_error)[:2000]
             reason = _failure_reason(message)
@@ -307,8 +310,6 @@ class Reconciler:
         status.conditions.pop("Stalled", None)
         if self.on_rendered is not None:
             self.on_rendered(name, run)
-        drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
-        event_ids = self._record_drift(name, drifted, revision)
         new_revision = revision != status.last_applied_revision
         automated = spec.automated and pinned is None
         apply_now = op is not None or (automated and (new_revision or spec.self_heal))

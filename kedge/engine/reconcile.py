@@ -23,7 +23,7 @@ from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
+from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, ResourceKey
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -44,6 +44,9 @@ class Options:
     trigger: str = "manual"
     actor: str = "cli"
     check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
+    # A read-only report (drift): a change a provider would refuse (a destructive revert) is
+    # noted on the resource instead of failing the plan; nothing is ever applied from it.
+    observe_only: bool = False
     app_labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -57,6 +60,7 @@ class AppRun:
     plan: Plan = field(default_factory=Plan)
     conns: Connections | None = None
     intents: list[Intent] = field(default_factory=list)  # creates an earlier run may not have recorded
+    refused: dict[ResourceKey, str] = field(default_factory=dict)  # observe-only: why a revert is refused
 
     @property
     def secrets(self) -> list[str]:
@@ -185,7 +189,10 @@ class Engine:
             try:
                 statements = preview(target, observed, diff)
             except KedgeError as err:
-                problems.append(Diagnostic.error(scrub(str(err)), file=r.file, line=r.line))
+                if run.options.observe_only:
+                    run.refused[change.key] = scrub(str(err)).removeprefix(f"{change.key}: ")
+                else:
+                    problems.append(Diagnostic.error(scrub(str(err)), file=r.file, line=r.line))
                 out.append(change)
                 continue
             out.append(dataclasses.replace(change, statements=tuple(statements)))
@@ -275,6 +282,8 @@ class Engine:
                     for d in (x.to_json() for x in c.diff)
                 ],
             }
+            if c.key in run.refused:
+                item["revert"] = f"refused: {run.refused[c.key]}"
             if c.action is Action.CREATE or (c.before is None and c.drift):
                 missing.append(item)
             elif c.diff:

@@ -83,7 +83,13 @@ def _plan_resource(
         if policy is ManagementPolicy.OBSERVE_ONLY:
             reason = f"does not exist{gone}; management-policy ObserveOnly: not created"
             return Change(Action.NOOP, r.key, None, r.spec, reason=reason, resource=r, drift=True), []
-        return Change(Action.CREATE, r.key, None, r.spec, reason=f"does not exist{gone}", resource=r), []
+        # Something Kedge created and recorded is gone: that is drift (missing), not a new object.
+        return (
+            Change(
+                Action.CREATE, r.key, None, r.spec, reason=f"does not exist{gone}", resource=r, drift=bool(gone)
+            ),
+            [],
+        )
 
     if observed.owner is not None and observed.owner != inp.app:
         msg = (
