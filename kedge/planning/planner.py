@@ -79,7 +79,7 @@ def _plan_resource(
         return None, [_error(r, f"{r.key}: was not observed; cannot plan it")]
     policy = r.management_policy
     if not observed.exists:
-        gone = " (deleted outside Kedge)" if entry is not None else ""
+        gone = " (deleted outside Kedge)" if entry is not None and entry.identity == identity else ""
         if policy is ManagementPolicy.OBSERVE_ONLY:
             reason = f"does not exist{gone}; management-policy ObserveOnly: not created"
             return Change(Action.NOOP, r.key, None, r.spec, reason=reason, resource=r, drift=True), []
