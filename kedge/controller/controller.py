@@ -378,9 +378,11 @@ class Controller:
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
 
-    def history(self, name: str) -> list[dict[str, Any]]:
+    def history(
+        self, name: str, *, trigger: str | None = None, limit: int = 500, offset: int = 0
+    ) -> list[dict[str, Any]]:
         self._record(name)
-        return [history_view(r) for r in self.store.runs(name, limit=500)]
+        return [history_view(r) for r in self.store.runs(name, limit=limit, offset=offset, trigger=trigger)]
 
     def events(self, name: str) -> list[dict[str, Any]]:
         self._record(name)

@@ -153,6 +153,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         for v in views:
             st, src = v.get("status") or {}, (v.get("spec") or {}).get("source") or {}
             name = output.escape(v["name"]) + (" [dim](suspended)[/]" if st.get("suspended") else "")
+            if st.get("pinnedRevision"):
+                name += f" [magenta](pinned to {output.escape(str(st['pinnedRevision'])[:12])})[/]"
             table.add_row(
                 name,
                 paint(st.get("sync")),
@@ -180,6 +182,17 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             ("Sync", paint(st.get("sync"))),
             ("Health", paint(st.get("health"))),
             ("Suspended", "yes" if st.get("suspended") else "no"),
+            *(
+                [
+                    (
+                        "Pinned",
+                        f"[magenta]Pinned to {output.escape(str(st['pinnedRevision']))}[/] [dim]by a "
+                        f"rollback: new commits wait; unpin with: kedge app resume {output.escape(view['name'])}[/]",
+                    )
+                ]
+                if st.get("pinnedRevision")
+                else []
+            ),
             ("Applied", output.escape(str(st.get("lastAppliedRevision") or "-"))),
             ("Attempted", output.escape(str(st.get("lastAttemptedRevision") or "-"))),
             (
@@ -270,11 +283,20 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @apps.command("history")
     @handle
     def history(
-        name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
+        name: NameArg,
+        trigger: Annotated[
+            str | None,
+            typer.Option("--trigger", help="Only entries of this trigger (commit, drift, manual, rollback, webhook)."),
+        ] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="Entries per page.")] = 50,
+        page: Annotated[int, typer.Option("--page", min=1, help="Page number, 1 is the newest.")] = 1,
+        server: ServerOpt = None,
+        token: TokenOpt = None,
+        fmt: OutOpt = Format.text,
     ) -> None:
-        """List an app's syncs and rollbacks, newest first."""
+        """List an app's syncs, failed attempts and rollbacks, newest first."""
         with ApiClient(server, token) as api:
-            entries = api.get(app_path(name, "history"))
+            entries = api.get(app_path(name, "history"), trigger=trigger, limit=limit, offset=(page - 1) * limit)
         if fmt is Format.json:
             output.print_json(entries)
             return
@@ -289,6 +311,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             "RESULT",
             "STARTED",
             "FINISHED",
+            "MESSAGE",
             box=None,
             header_style="bold dim",
         )
@@ -301,6 +324,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 paint(h.get("result")),
                 _time(h.get("startedAt")),
                 _time(h.get("finishedAt")),
+                output.escape(str(h.get("message") or "")[:120]),
             )
         output.out.print(table)
 
