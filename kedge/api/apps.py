@@ -140,7 +140,10 @@ def history(
     request: Request,
     trigger: Annotated[
         str | None,
-        Query(max_length=40, description="Only entries of this trigger: commit, drift, manual, rollback, webhook."),
+        Query(
+            max_length=40,
+            description="Only entries of this trigger: commit, drift, manual, rollback, webhook.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Entries per page.")] = 500,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Skip this many of the newest.")] = 0,

@@ -37,7 +37,7 @@ from kedge.controller.spec import AppSpec, validate
 from kedge.controller.views import app_view, event_view, history_view, resources_view
 from kedge.controller.watches import Watches
 from kedge.engine import AppRun, Engine, Options
-from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.model import ConfigError, KedgeError, is_temporary
 from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
@@ -159,13 +159,13 @@ class Controller:
             op.state = "running"
         try:
             again = self.reconciler.reconcile(name, reasons, op)
-        except TemporaryError as err:
-            delay = self._backoff(name)
-            log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
-            self._finish_op(op, "failed", str(err))
-            self.queue.add(name, delay=delay, reason="retry")
-            return
         except KedgeError as err:
+            if is_temporary(err):
+                delay = self._backoff(name)
+                log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
+                self._finish_op(op, "failed", str(err))
+                self.queue.add(name, delay=delay, reason="retry")
+                return
             log.info("app %s: %s", name, err)
             self._failures.pop(name, None)
             self._finish_op(op, "failed", str(err))
@@ -229,8 +229,8 @@ class Controller:
     def _pollable(self) -> list[tuple[str, AppSpec, str]]:
         out = []
         for record in self.store.list_apps():
-            if record.suspended or record.pinned_revision:
-                continue
+            if record.pinned_revision:
+                continue  # a suspended app is still polled: a new commit makes it OutOfSync
             try:
                 spec = AppSpec.parse(record.name, record.spec)
             except ConfigError:

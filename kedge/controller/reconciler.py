@@ -18,7 +18,7 @@ from typing import Any
 
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
-from kedge.controller.fetch import Fetched, Sources, SourceInvalid
+from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
 from kedge.controller.spec import AppSpec
@@ -33,7 +33,7 @@ from kedge.controller.status import (
 )
 from kedge.engine import AppRun, Engine, Options
 from kedge.engine.render import Rendered
-from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.planning import Action, Change
 from kedge.store import Store
 
@@ -166,7 +166,9 @@ class Reconciler:
             return
         message = f"{reason}: {ready.get('message', '')}"[:4000]
         trigger = _trigger(reasons, op, revision != status.last_applied_revision)
-        run_id = self.store.start_run(name, revision=revision, trigger=trigger, actor=op.actor if op else "controller")
+        run_id = self.store.start_run(
+            name, revision=revision, trigger=trigger, actor=op.actor if op else "controller"
+        )
         self.store.finish_run(run_id, "failed", {}, message)
         self._event(name, "sync-failed", message=message)
         self.metrics.sync(name, "failed")
@@ -333,11 +335,11 @@ class Reconciler:
         event_ids = self._record_drift(name, drifted, revision)
         if not plan.ok:
             message = "; ".join(str(d) for d in plan.diagnostics if d.is_error)[:2000]
-            reason = _failure_reason(message)
+            reason = _failure_reason(run)
             status.condition("Ready", False, reason, message)
             if reason == "PolicyDenied":
                 for d in plan.diagnostics:
-                    if d.is_error and "denies" in d.message:
+                    if d.is_error and d.code == "PolicyDenied":
                         self.store.audit(
                             "controller",
                             "policy-denied",
@@ -529,20 +531,31 @@ def _trigger(reasons: set[str], op: Operation | None, new_revision: bool) -> str
     return "commit" if new_revision else "drift"
 
 
-def _failure_reason(message: str) -> str:
-    if "policy " in message and " denies " in message:
-        return "PolicyDenied"
-    if "--confirm-prune" in message:
-        return "PruneNeedsConfirmation"
-    if "allowEmpty" in message:
-        return "EmptySource"
-    if "owned by app" in message or "kedge.dev/adopt" in message:
-        return "Conflict"
-    return "PlanFailed"
+# Diagnostic codes that are a condition's reason as they are, most telling first.
+REASONS = (
+    "PolicyDenied",
+    "PolicyFailed",
+    "PruneNeedsConfirmation",
+    "EmptySource",
+    "Conflict",
+    "PreventDestroy",
+    "DestructiveChange",
+    "ProviderFailed",
+    "ProviderUnavailable",
+)
+
+
+def _failure_reason(run: AppRun) -> str:
+    """The condition reason of a failed plan, from the codes of its diagnostics (never the text)."""
+    codes = {d.code for d in run.plan.diagnostics if d.is_error and d.code}
+    if run.error is not None and run.error.code not in REASONS:
+        return "ProviderFailed"
+    return next((r for r in REASONS if r in codes), "PlanFailed")
 
 
 def _is_temporary(run: AppRun) -> bool:
-    return run.observed is None and run.rendered.ok
+    """Observation stopped by an error a retry may fix; a terminal provider error stalls."""
+    return run.error is not None and is_temporary(run.error)
 
 
 def _ready_message(status: Status) -> str:

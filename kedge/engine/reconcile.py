@@ -61,6 +61,7 @@ class AppRun:
     conns: Connections | None = None
     intents: list[Intent] = field(default_factory=list)  # creates an earlier run may not have recorded
     refused: dict[ResourceKey, str] = field(default_factory=dict)  # observe-only: why a revert is refused
+    error: KedgeError | None = None  # the error that stopped observation (the plan carries it too)
 
     @property
     def secrets(self) -> list[str]:
@@ -116,7 +117,9 @@ class Engine:
         try:
             run.observed = observe(run.rendered, run.inventory, run.conns, self.pool, self.retry)
         except KedgeError as err:
-            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, Diagnostic.error(scrub(str(err)))])
+            run.error = err
+            problem = Diagnostic.error(scrub(str(err)), code=err.code)
+            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, problem])
             return run
         identities = [r.identity() for r in run.rendered.resources]
         # The planner compares what the provider will be asked for: references resolved.
@@ -192,7 +195,9 @@ class Engine:
                 if run.options.observe_only:
                     run.refused[change.key] = scrub(str(err)).removeprefix(f"{change.key}: ")
                 else:
-                    problems.append(Diagnostic.error(scrub(str(err)), file=r.file, line=r.line))
+                    problems.append(
+                        Diagnostic.error(scrub(str(err)), file=r.file, line=r.line, code=err.code)
+                    )
                 out.append(change)
                 continue
             out.append(dataclasses.replace(change, statements=tuple(statements)))

@@ -27,6 +27,13 @@ from kedge.planning.plan import Action, Change, FieldDiff, Plan
 
 KindLookup = Callable[[str, str], KindSpec | None]
 
+# Codes of the planner's diagnostics (docs/status.md lists them as condition reasons).
+CONFLICT = "Conflict"
+NOT_OBSERVED = "NotObserved"
+PREVENT_DESTROY = "PreventDestroy"
+EMPTY_SOURCE = "EmptySource"
+PRUNE_NEEDS_CONFIRMATION = "PruneNeedsConfirmation"
+
 
 @dataclass(frozen=True)
 class PlanInput:
@@ -73,10 +80,10 @@ def _plan_resource(
     owner = inp.owners.get(identity)
     if owner is not None and owner != inp.app:
         msg = f"{r.key}: {identity.external_id} is owned by app {owner!r}; an object has one owner app"
-        return None, [_error(r, msg)]
+        return None, [_error(r, msg, CONFLICT)]
     observed = inp.observed.get(identity)
     if observed is None:
-        return None, [_error(r, f"{r.key}: was not observed; cannot plan it")]
+        return None, [_error(r, f"{r.key}: was not observed; cannot plan it", NOT_OBSERVED)]
     policy = r.management_policy
     if not observed.exists:
         gone = " (deleted outside Kedge)" if entry is not None and entry.identity == identity else ""
@@ -86,7 +93,13 @@ def _plan_resource(
         # Something Kedge created and recorded is gone: that is drift (missing), not a new object.
         return (
             Change(
-                Action.CREATE, r.key, None, r.spec, reason=f"does not exist{gone}", resource=r, drift=bool(gone)
+                Action.CREATE,
+                r.key,
+                None,
+                r.spec,
+                reason=f"does not exist{gone}",
+                resource=r,
+                drift=bool(gone),
             ),
             [],
         )
@@ -96,7 +109,7 @@ def _plan_resource(
             f"{r.key}: {identity.external_id} exists and is marked as owned by app "
             f"{observed.owner!r}; an object has one owner app"
         )
-        return None, [_error(r, msg)]
+        return None, [_error(r, msg, CONFLICT)]
     owned = (
         (entry is not None and entry.identity == identity)
         or owner == inp.app
@@ -111,7 +124,7 @@ def _plan_resource(
                 f"{r.key}: {identity.external_id} already exists and is not managed by Kedge; "
                 'set the annotation kedge.dev/adopt: "true" to take it over'
             )
-            return None, [_error(r, msg)]
+            return None, [_error(r, msg, CONFLICT)]
         adopt = True
 
     spec = kinds(r.key.api_version, r.key.kind)
@@ -139,14 +152,14 @@ def _plan_resource(
                 f"{r.key}: changing {', '.join(forcing)} replaces the object, and "
                 "kedge.dev/prevent-destroy is set; remove the annotation to allow it"
             )
-            return None, [_error(r, msg)]
+            return None, [_error(r, msg, PREVENT_DESTROY)]
         return change(Action.REPLACE, f"{', '.join(forcing)} cannot change in place", drift), []
     reason = "adopt existing object" if adopt else ("drift from desired state" if drift else "")
     return change(Action.UPDATE, reason, drift), []
 
 
-def _error(r: Resource, message: str) -> Diagnostic:
-    return Diagnostic.error(message, file=r.file, line=r.line)
+def _error(r: Resource, message: str, code: str) -> Diagnostic:
+    return Diagnostic.error(message, file=r.file, line=r.line, code=code)
 
 
 def _forcing_replace(diff: Sequence[FieldDiff], spec: KindSpec | None) -> list[str]:
@@ -168,7 +181,7 @@ def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[li
             f"the source renders no resources; refusing to prune all {len(leftovers)} of them. "
             "If the app really is empty, set syncPolicy.allowEmpty (kedge apply --allow-empty)"
         )
-        return [], [Diagnostic.error(msg)]
+        return [], [Diagnostic.error(msg, code=EMPTY_SOURCE)]
     changes: list[Change] = []
     errors: list[Diagnostic] = []
     for e in leftovers:
@@ -180,7 +193,8 @@ def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[li
         errors.append(
             Diagnostic.error(
                 f"prune would delete {real} of the app's {len(inp.inventory)} resources (more than half); "
-                "check the source, then confirm with --confirm-prune"
+                "check the source, then confirm with --confirm-prune",
+                code=PRUNE_NEEDS_CONFIRMATION,
             )
         )
     return changes, errors
@@ -189,7 +203,9 @@ def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[li
 def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | None, Diagnostic | None]:
     observed = inp.observed.get(e.identity)
     if observed is None:  # an error is never read as "gone"
-        return None, Diagnostic.error(f"{e.key}: was not observed; cannot decide whether to delete it")
+        return None, Diagnostic.error(
+            f"{e.key}: was not observed; cannot decide whether to delete it", code=NOT_OBSERVED
+        )
     before = observed.state
     forget = _forget_reason(inp.app, e, observed)
     if forget:
@@ -199,7 +215,7 @@ def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | 
             f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
             "remove the annotation in git first, or put the resource back"
         )
-        return None, Diagnostic.error(msg)
+        return None, Diagnostic.error(msg, code=PREVENT_DESTROY)
     return Change(Action.DELETE, e.key, before, None, reason=why), None
 
 

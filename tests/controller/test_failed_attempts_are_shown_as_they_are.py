@@ -15,7 +15,9 @@ def _ready(view: dict) -> dict:
 def test_app_path_missing_at_a_new_commit(make_controller, repo, root) -> None:
     first = repo.commit({"web/app.yaml": file_doc("motd", "motd", "hello\n")})
     controller = make_controller()
-    controller.create_app("web", {**app_spec(repo.path), "source": {**app_spec(repo.path)["source"], "path": "web"}}, actor="t")
+    controller.create_app(
+        "web", {**app_spec(repo.path), "source": {**app_spec(repo.path)["source"], "path": "web"}}, actor="t"
+    )
     wait_for(lambda: controller.get_app("web")["status"]["lastAppliedRevision"] == first, message="applied")
 
     broken = repo.commit({"web/app.yaml": None, "other.yaml": "x: 1\n"}, "move the app away")
@@ -29,7 +31,9 @@ def test_app_path_missing_at_a_new_commit(make_controller, repo, root) -> None:
     assert _ready(view)["reason"] == "SourceInvalid"
     [failed] = [h for h in controller.history("web") if h["result"] == "failed"]
     assert failed["revision"] == broken and failed["message"].startswith("SourceInvalid:")
-    assert any(e["type"] == "sync-failed" and "SourceInvalid" in e["message"] for e in controller.events("web"))
+    assert any(
+        e["type"] == "sync-failed" and "SourceInvalid" in e["message"] for e in controller.events("web")
+    )
     assert (root / "motd").read_text() == "hello\n", "nothing was pruned"
 
 

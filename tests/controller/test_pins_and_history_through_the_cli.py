@@ -33,7 +33,9 @@ def test_rollback_is_shown_as_a_pin_and_history_filters(kedge, make_controller, 
         entries = json.loads(kedge("app", "history", "web", "-o", "json", env=env).stdout)
         entry = next(h for h in entries if h["revision"] == first)
         assert kedge("app", "rollback", "web", str(entry["id"]), "--wait", env=env).exit_code == 0
-        wait_for(lambda: controller.get_app("web")["status"]["lastAppliedRevision"] == first, message="rolled")
+        wait_for(
+            lambda: controller.get_app("web")["status"]["lastAppliedRevision"] == first, message="rolled"
+        )
 
         got = kedge("app", "get", "web", env=env)
         assert got.exit_code == 0, got

@@ -23,7 +23,9 @@ def _kinds(provider: str) -> list[str]:
 
 def test_every_kind_of_every_provider_has_a_sample() -> None:
     missing = [
-        f"{spec.provider}/{spec.kind}" for spec in registry.all_kinds() if (spec.provider, spec.kind) not in SAMPLES
+        f"{spec.provider}/{spec.kind}"
+        for spec in registry.all_kinds()
+        if (spec.provider, spec.kind) not in SAMPLES
     ]
     assert not missing, f"add a convergence sample to tests/convergence/samples.py for: {missing}"
 
@@ -57,7 +59,9 @@ def test_local_kind_converges(kind: str, kedge, tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("kind", _kinds("postgres"))
-def test_postgres_kind_converges(kind: str, kedge, pg_cluster: PgCluster, pg_name: str, tmp_path: Path) -> None:
+def test_postgres_kind_converges(
+    kind: str, kedge, pg_cluster: PgCluster, pg_name: str, tmp_path: Path
+) -> None:
     config = (
         "apiVersion: kedge.dev/v1\nkind: ProviderConfig\nmetadata: {name: default}\n"
         f'spec: {{provider: postgres, settings: {{dsn: "{pg_cluster.dsn()}"}}}}\n'

@@ -38,7 +38,9 @@ def _manifests(dsn: str, prefix: str, db: str) -> str:
     return "---\n".join(docs)
 
 
-def test_grants_naming_roles_by_name_converge_in_one_apply(kedge, pg_cluster, pg_name, tmp_path: Path) -> None:
+def test_grants_naming_roles_by_name_converge_in_one_apply(
+    kedge, pg_cluster, pg_name, tmp_path: Path
+) -> None:
     db = f"{pg_name}_db"
     app = tmp_path / "app"
     app.mkdir()

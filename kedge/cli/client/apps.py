@@ -187,7 +187,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                     (
                         "Pinned",
                         f"[magenta]Pinned to {output.escape(str(st['pinnedRevision']))}[/] [dim]by a "
-                        f"rollback: new commits wait; unpin with: kedge app resume {output.escape(view['name'])}[/]",
+                        "rollback: new commits wait; unpin with: "
+                        f"kedge app resume {output.escape(view['name'])}[/]",
                     )
                 ]
                 if st.get("pinnedRevision")
@@ -286,7 +287,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         name: NameArg,
         trigger: Annotated[
             str | None,
-            typer.Option("--trigger", help="Only entries of this trigger (commit, drift, manual, rollback, webhook)."),
+            typer.Option(
+                "--trigger", help="Only entries of this trigger (commit, drift, manual, rollback, webhook)."
+            ),
         ] = None,
         limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="Entries per page.")] = 50,
         page: Annotated[int, typer.Option("--page", min=1, help="Page number, 1 is the newest.")] = 1,
@@ -296,7 +299,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """List an app's syncs, failed attempts and rollbacks, newest first."""
         with ApiClient(server, token) as api:
-            entries = api.get(app_path(name, "history"), trigger=trigger, limit=limit, offset=(page - 1) * limit)
+            entries = api.get(
+                app_path(name, "history"), trigger=trigger, limit=limit, offset=(page - 1) * limit
+            )
         if fmt is Format.json:
             output.print_json(entries)
             return
