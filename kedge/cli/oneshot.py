@@ -20,6 +20,7 @@ from kedge.engine import AppRun, Engine, Options
 from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
 from kedge.engine.render import render
 from kedge.model import ConfigError
+from kedge.planning import Action
 from kedge.planning.policy import compile_policies
 from kedge.store import Store
 
@@ -130,9 +131,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             _show_plan(run, Format.text)
             if not run.plan.ok:
                 raise typer.Exit(1)
-            if not run.plan.has_changes and not _bookkeeping_only(run):
+            if not run.plan.has_changes:
                 raise typer.Exit(0)
-            if run.plan.has_changes and not auto_approve:
+            if not auto_approve and not _record_only(run):
                 _confirm()
             failed = _apply_with_progress(engine, run)
         finally:
@@ -160,9 +161,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         raise typer.Exit(2 if report["drifted"] or report["missing"] else 0)
 
 
-def _bookkeeping_only(run: AppRun) -> bool:
-    """Adopted or recovered objects with nothing to change still need their inventory entry."""
-    return any(c.adopt for c in run.plan.changes)
+def _record_only(run: AppRun) -> bool:
+    """Only what Kedge remembers changes (annotations, adoption of a matching object): nothing
+    in the world does, so there is nothing to confirm."""
+    return all(c.action in (Action.RECORD, Action.NOOP) for c in run.plan.changes)
 
 
 def _show_plan(run: AppRun, fmt: Format) -> None:

@@ -28,6 +28,7 @@ SYMBOL = {
     Action.REPLACE: ("-/+", "magenta"),
     Action.DELETE: ("-", "red"),
     Action.NOOP: (" ", "dim"),
+    Action.RECORD: ("=", "cyan"),
 }
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -74,7 +75,8 @@ def plan(p: Plan) -> None:
     s = p.summary()
     lines.append(
         f"{paint('Plan:', 'bold')} {s['create']} to create, {s['update']} to update, "
-        f"{s['replace']} to replace, {s['delete']} to delete, {s['noop']} unchanged."
+        f"{s['replace']} to replace, {s['delete']} to delete, {s['noop']} unchanged"
+        + (f", {s['record']} to record." if s.get("record") else ".")
     )
     out.file.write("\n".join(lines) + "\n")
     out.file.flush()

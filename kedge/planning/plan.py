@@ -18,6 +18,10 @@ class Action(enum.StrEnum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    # Nothing changes in the world; only what Kedge remembers does (annotations edited, an
+    # existing object adopted or found again): apply writes the inventory, calls no provider
+    # except to leave the ownership mark on an adopted object.
+    RECORD = "record"
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,10 @@ class Plan:
         counts = {a.value: 0 for a in Action}
         for c in self.changes:
             counts[c.action.value] += 1
-        return {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+        out = {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+        if counts["record"]:
+            out["record"] = counts["record"]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -141,7 +141,7 @@ def _plan_resource(
         return Change(action, r.key, state, r.spec, diff, reason, r, adopt=adopt, drift=drift)
 
     if not diff:
-        return change(Action.NOOP, "adopt existing object (no changes)" if adopt else ""), []
+        return _unchanged(r, entry, identity, adopt, change), []
     drift = in_git_unchanged or entry is None
     if policy is not ManagementPolicy.FULL:
         return change(Action.NOOP, f"differs; management-policy {policy.value}: not changed", True), []
@@ -156,6 +156,25 @@ def _plan_resource(
         return change(Action.REPLACE, f"{', '.join(forcing)} cannot change in place", drift), []
     reason = "adopt existing object" if adopt else ("drift from desired state" if drift else "")
     return change(Action.UPDATE, reason, drift), []
+
+
+def _unchanged(
+    r: Resource,
+    entry: InventoryEntry | None,
+    identity: Identity,
+    adopt: bool,
+    change: Callable[[Action, str], Change],
+) -> Change:
+    """No field differs: a noop, or a record-only change when the inventory must learn something."""
+    if adopt:
+        return change(Action.RECORD, "adopt existing object (no changes): ownership recorded")
+    if entry is None or entry.identity != identity:
+        return change(Action.RECORD, "found existing object of this app: recorded in the inventory")
+    if dict(entry.annotations) != dict(r.annotations) or dict(entry.labels) != dict(r.labels):
+        return change(Action.RECORD, "annotations or labels changed: recorded in the inventory")
+    if dict(entry.spec) != dict(r.raw_spec):
+        return change(Action.RECORD, "the manifest changed and the object already matches: recorded")
+    return change(Action.NOOP, "")
 
 
 def _error(r: Resource, message: str, code: str) -> Diagnostic:
