@@ -124,7 +124,8 @@ class Controller:
         self.notifier.close()
 
     def ready(self) -> bool:
-        return self._started and not self._stop.is_set()
+        """Started, not stopping, and the state store answers."""
+        return self._started and not self._stop.is_set() and self.store.ping()
 
     # -- the loop ----------------------------------------------------------------------------------
 
