@@ -18,6 +18,7 @@ __all__ = ["err", "escape", "out"]
 from kedge.model import Diagnostic
 from kedge.model.values import redact
 from kedge.planning import Action, Change, Plan
+from kedge.planning.lines import is_multiline, line_diff
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -63,6 +64,17 @@ def _painter(console: Console) -> Callable[[str, str], str]:
     return lambda text, style: text
 
 
+def field_lines(path: str, before: Any, after: Any, paint: Callable[[str, str], str]) -> list[str]:
+    """One changed field: ``path: before -> after``, or line by line for multi-line text (as
+    ``terraform plan`` shows a changed file)."""
+    if not is_multiline(before, after):
+        return [f"      {paint('~', 'yellow')} {path}: {fmt(before)} {paint('->', 'dim')} {fmt(after)}"]
+    colour = {"-": "red", "+": "green", "…": "dim", " ": "dim"}
+    out = [f"      {paint('~', 'yellow')} {path}:"]
+    out.extend(f"          {paint(f'{mark} {text}', colour[mark])}" for mark, text in line_diff(before, after))
+    return out
+
+
 def plan(p: Plan) -> None:
     paint = _painter(out)
     shown = [c for c in p.changes if c.is_change or c.drift]
@@ -90,10 +102,8 @@ def _change(c: Change, paint: Callable[[str, str], str]) -> list[str]:
     if c.action is Action.CREATE and c.after is not None:
         lines.extend(f"      {paint('+', 'green')} {k} = {fmt(v)}" for k, v in c.after.items())
     elif c.action is not Action.DELETE:
-        lines.extend(
-            f"      {paint('~', 'yellow')} {d.path}: {fmt(d.before)} {paint('->', 'dim')} {fmt(d.after)}"
-            for d in c.diff
-        )
+        for d in c.diff:
+            lines.extend(field_lines(d.path, redact(d.before), redact(d.after), paint))
     lines.extend(f"      {paint(statement, 'cyan')}" for statement in c.statements)
     lines.append("")
     return lines

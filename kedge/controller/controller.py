@@ -405,7 +405,11 @@ class Controller:
         return self._plan_now(name).plan.to_json()
 
     def resources(self, name: str) -> list[dict[str, Any]]:
-        return resources_view(self._plan_now(name))
+        last = self.store.runs(name, limit=1, with_results=True)
+        failed = {
+            str(r.key): r.error or r.result for run in last for r in run.results if r.result in ("failed", "skipped")
+        }
+        return resources_view(self._plan_now(name), failed)
 
     def subscribe(self) -> Subscription:
         return self.bus.subscribe()

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kedge.controller.api import ControlPlane, NotFound
+from kedge.model import KedgeError
 from kedge.store import Store
 from kedge.ui import graph
 from kedge.ui.render import page
@@ -184,11 +185,17 @@ class Site:
         view = self.control.get_app(name)
         context: dict[str, Any] = {"app": view, "status": _status(view), "name": name}
         if "graph" in sections:
-            resources = self.control.resources(name)
+            try:
+                resources = self.control.resources(name)
+            except KedgeError:
+                resources = []  # the source cannot be read now: the diff says why
             context["resources"] = resources
             context["graph"] = graph.layout(resources)
         if "diff" in sections and len(sections) == 1:  # the full page loads the diff lazily
-            context["plan"] = self.control.diff(name)
+            try:
+                context["plan"] = self.control.diff(name)
+            except KedgeError as err:  # never "In sync" when nothing could be compared
+                context["plan"] = {"changes": [], "diagnostics": [{"severity": "error", "message": str(err)}]}
         if "history" in sections:
             context["history"] = self.control.history(name)
         if "drift" in sections or "events" in sections:

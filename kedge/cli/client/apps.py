@@ -435,13 +435,14 @@ def _print_plan(changes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{output.escape(str(c.get('name')))}[/] [dim]({output.escape(str(c.get('action')) + reason)})[/]"
         )
         for d in c.get("diff") or []:
-            output.out.print(
-                f"      [yellow]~[/] {output.escape(str(d.get('path')))}: "
-                f"{output.escape(output.fmt(d.get('before')))} [dim]->[/] "
-                f"{output.escape(output.fmt(d.get('after')))}"
-            )
+            for line in output.field_lines(str(d.get("path")), d.get("before"), d.get("after"), _plain):
+                output.out.print(output.escape(line))
     counts = ", ".join(f"{summary.get(k, 0)} to {k}" for k in ("create", "update", "replace", "delete"))
     output.out.print(f"[bold]Plan:[/] {counts}.")
+
+
+def _plain(text: str, style: str) -> str:
+    return text
 
 
 def _time(value: Any) -> str:
