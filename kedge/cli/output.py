@@ -71,7 +71,8 @@ def field_lines(path: str, before: Any, after: Any, paint: Callable[[str, str], 
         return [f"      {paint('~', 'yellow')} {path}: {fmt(before)} {paint('->', 'dim')} {fmt(after)}"]
     colour = {"-": "red", "+": "green", "…": "dim", " ": "dim"}
     out = [f"      {paint('~', 'yellow')} {path}:"]
-    out.extend(f"          {paint(f'{mark} {text}', colour[mark])}" for mark, text in line_diff(before, after))
+    marks = line_diff(before, after)
+    out.extend(f"          {paint(f'{mark} {text}', colour[mark])}" for mark, text in marks)
     return out
 
 

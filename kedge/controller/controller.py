@@ -407,7 +407,10 @@ class Controller:
     def resources(self, name: str) -> list[dict[str, Any]]:
         last = self.store.runs(name, limit=1, with_results=True)
         failed = {
-            str(r.key): r.error or r.result for run in last for r in run.results if r.result in ("failed", "skipped")
+            str(r.key): r.error or r.result
+            for run in last
+            for r in run.results
+            if r.result in ("failed", "skipped")
         }
         return resources_view(self._plan_now(name), failed)
 

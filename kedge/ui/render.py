@@ -15,9 +15,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from kedge.planning.lines import is_multiline, line_diff
-
 from kedge.model.values import REDACTED, Secret, Unknown, redact
+from kedge.planning.lines import is_multiline, line_diff
 
 BADGE = {
     "Synced": "ok",
