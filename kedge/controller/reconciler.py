@@ -444,7 +444,9 @@ class Reconciler:
         status.sync = OUT_OF_SYNC
         missing = any(c.action is Action.CREATE for c in pending)
         status.health = MISSING if missing else (status.health if status.health != UNKNOWN else HEALTHY)
-        status.condition("Ready", False, "OutOfSync", f"{len(pending) or len(drift_left)} change(s) pending")
+        # Counted as the diff lists them: every change, and every drift left unreverted.
+        shown = {c.key for c in pending} | {c.key for c in drift_left if c.diff or c.is_change}
+        status.condition("Ready", False, "OutOfSync", f"{len(shown) or len(drift_left)} change(s) pending")
 
     def _record_drift(self, name: str, drifted: list[Change], revision: str) -> list[int]:
         if not drifted:
