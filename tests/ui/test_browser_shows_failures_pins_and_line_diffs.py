@@ -1,7 +1,7 @@
 """In Chromium, in front of the real controller: a failing app is red and counted, its live diff
 never says "In sync"; a rollback shows "Pinned to <revision>" in the list and on the page, with
 an Unpin button that follows the branch again; a changed multi-line file is diffed line by line;
-times are relative with the absolute time and zone on hover."""
+times are relative with the absolute time and zone on hover; History filters by trigger."""
 
 from __future__ import annotations
 
@@ -125,6 +125,13 @@ def test_failures_pins_and_line_diffs_are_shown(page: Any, world: Any) -> None:
     time_tag = page.locator("#history time").first
     assert re.fullmatch(r"just now|\d+ s ago", time_tag.inner_text())
     assert time_tag.get_attribute("title").endswith("UTC")
+
+    page.select_option("#h-trigger", "rollback")
+    page.click(".history-filter button[type=submit]")
+    page.wait_for_url("**trigger=rollback**")
+    triggers = page.locator("#history tr[data-history] td:nth-child(3)").all_inner_texts()
+    assert triggers and all(t.startswith("rollback") for t in triggers)
+    assert len(controller.history("web")) > len(triggers)
 
     page.click("button[data-action=resume]:has-text('Unpin')")
     wait_for(lambda: controller.get_app("web")["status"]["lastAppliedRevision"] == second, message="unpinned")
