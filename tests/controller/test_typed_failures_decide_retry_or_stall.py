@@ -1,6 +1,7 @@
 """The controller decides retry or stall from an error's class and flag, never its message: a
 terminal provider error stalls the app (``Stalled``, ``ProviderFailed``, red) even when its text
-sounds temporary; ``ProviderError(temporary=True)`` is retried with backoff until it passes."""
+sounds temporary; ``ProviderError(temporary=True)`` is retried with backoff until it passes. While a sync runs,
+the app shows the ``Reconciling`` condition."""
 
 from __future__ import annotations
 
@@ -55,3 +56,21 @@ def test_temporary_provider_error_is_retried_until_it_passes(make_controller, re
     assert FAKE.get("Thing", "retried") is not None
     observed = [c for c in FAKE.calls if c == ("observe_many", "Thing", "retried")]
     assert len(observed) >= 5, "observed again after each temporary failure"
+
+
+def test_reconciling_is_visible_while_a_sync_runs(make_controller, repo) -> None:
+    gate = FAKE.gate("create", "slow")
+    repo.commit({"app.yaml": APP.replace("NAME", "slow")})
+    controller = make_controller()
+    controller.create_app("web", app_spec(repo.path), actor="t")
+    view = wait_for(
+        lambda: "Reconciling" in _conditions(v := controller.get_app("web")) and v, message="shown"
+    )
+    reconciling = _conditions(view)["Reconciling"]
+    assert (reconciling["status"], reconciling["reason"]) == ("True", "Progressing")
+    assert "applying 1 change" in reconciling["message"]
+    gate.set()
+    view = wait_for(
+        lambda: (v := controller.get_app("web"))["status"]["sync"] == "Synced" and v, message="synced"
+    )
+    assert "Reconciling" not in _conditions(view)
