@@ -228,8 +228,13 @@ class Controller:
                     self.queue.add(name, reason="commit")
 
     def _pollable(self) -> list[tuple[str, AppSpec, str]]:
-        out = []
-        for record in self.store.list_apps():
+        out: list[tuple[str, AppSpec, str]] = []
+        try:
+            records = self.store.list_apps()
+        except KedgeError as err:  # the store is down: poll nothing until it answers (/readyz says so)
+            log.warning("cannot list apps to poll: %s", err)
+            return out
+        for record in records:
             if record.pinned_revision:
                 continue  # a suspended app is still polled: a new commit makes it OutOfSync
             try:
