@@ -56,3 +56,23 @@ def test_rollback_is_shown_as_a_pin_and_history_filters(kedge, make_controller, 
         assert kedge("app", "resume", "web", env=env).exit_code == 0
         wait_for(lambda: (root / "motd").read_text() == "v2\n", message="resumed")
         assert "Pinned" not in kedge("app", "get", "web", env=env).stdout
+
+
+def test_app_diff_never_says_no_changes_under_an_error(kedge, make_controller, repo, root) -> None:
+    repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n")}, "v1")
+    controller = make_controller()
+    controller.create_app("web", app_spec(repo.path), actor="t")
+    wait_for(lambda: controller.get_app("web")["status"]["sync"] == "Synced", message="synced")
+    repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n") + "kind: File\nspec: [\n"}, "broken")
+    wait_for(lambda: controller.get_app("web")["status"]["health"] == "Degraded", message="degraded")
+
+    api = create_app(controller, controller.store, admin_token=TOKEN, webhook_secret="unused-secret")
+    with serve(api) as url:
+        env = {"KEDGE_SERVER": url, "KEDGE_TOKEN": TOKEN, "COLUMNS": "250"}
+        diff = kedge("app", "diff", "web", env=env)
+        assert diff.exit_code == 1, diff
+        assert "app.yaml" in diff.stderr and "No changes" not in diff.stdout
+        got = kedge("app", "get", "web", env=env)
+        assert "Degraded" in got.stdout and "Stalled=True" in got.stdout
+        failed = json.loads(kedge("app", "history", "web", "-o", "json", env=env).stdout)[0]
+        assert failed["result"] == "failed" and failed["message"].startswith("PlanFailed:")

@@ -275,10 +275,17 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         with ApiClient(server, token) as api:
             plan = api.get(app_path(name, "diff"))
         changes = [c for c in plan.get("changes") or [] if c.get("action") != "noop" or c.get("diff")]
+        errors = [d for d in plan.get("diagnostics") or [] if d.get("severity") == "error"]
         if fmt is Format.json:
             output.print_json(plan)
+        elif errors:  # never "No changes" when nothing could be compared
+            for d in errors:
+                where = f"{d['file']}:{d['line']}: " if d.get("file") and d.get("line") else ""
+                output.err.print(f"[bold red]error:[/] {output.escape(where + str(d.get('message')))}")
         else:
             _print_plan(changes, plan.get("summary") or {})
+        if errors:
+            raise typer.Exit(1)
         raise typer.Exit(2 if detailed_exitcode and changes else 0)
 
     @apps.command("history")
