@@ -375,7 +375,7 @@ class Reconciler:
         if plan.has_changes and apply_now:
             self._apply(name, status, run, revision, event_ids, pinned)
         else:
-            self._settle(status, run, revision)
+            self._settle(status, run, revision, pinned)
         status.summary = plan.summary()
         return spec.drift_interval
 
@@ -424,7 +424,7 @@ class Reconciler:
             status.condition("Ready", False, "SyncFailed", failures or "some changes failed")
             self.notifier.send("sync-failed", name, f"sync of {name} failed: {failures}")
 
-    def _settle(self, status: Status, run: AppRun, revision: str) -> None:
+    def _settle(self, status: Status, run: AppRun, revision: str, pinned: str | None = None) -> None:
         """Nothing applied: report what is pending, and close drift that went away by itself."""
         pending = [c for c in run.plan.changes if c.is_change]
         drift_left = [c for c in run.plan.changes if c.drift]
@@ -434,7 +434,8 @@ class Reconciler:
                 status.last_applied_revision = revision
             if status.last_attempted_revision is None:
                 status.last_attempted_revision = revision
-            status.condition("Ready", True, "Synced", "the real world matches the source")
+            pin = f" (pinned to {pinned[:12]} by a rollback; resume to follow the branch)" if pinned else ""
+            status.condition("Ready", True, "Synced", f"the real world matches the source{pin}")
             if self._may_have_open_drift.get(run.app, True):  # unknown after a start: look once
                 open_ids = [e.id for e in self.store.open_drift(run.app)]
                 if open_ids:
