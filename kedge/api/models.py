@@ -110,6 +110,7 @@ class HistoryEntry(View):
     result: str | None = None
     startedAt: str | None = None
     finishedAt: str | None = None
+    message: str | None = Field(default=None, description="Why it failed, for a failed attempt.")
 
 
 class ResourceRef(View):

@@ -187,11 +187,11 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             _show_plan(run, Format.text)
             if not run.plan.ok:
                 raise typer.Exit(1)
-            if not run.plan.has_changes and not _bookkeeping_only(run):
+            if not run.plan.has_changes:
                 # Nothing to do, but a run a killed apply left open is over: say so.
                 engine.store.mark_interrupted_runs([run.app])
                 raise typer.Exit(0)
-            if run.plan.has_changes and not auto_approve and saved is None:
+            if not auto_approve and saved is None and not _record_only(run):
                 _confirm()
             failed = _apply_with_progress(engine, run)
         finally:
@@ -205,7 +205,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
         from kedge.engine import Engine, Options
 
-        engine, run = _planned(path, db, app_opt, Options(check_policies=False))
+        engine, run = _planned(path, db, app_opt, Options(check_policies=False, observe_only=True))
         try:
             if not run.plan.ok:
                 output.diagnostics(run.plan.diagnostics)
@@ -221,9 +221,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         raise typer.Exit(2 if report["drifted"] or report["missing"] else 0)
 
 
-def _bookkeeping_only(run: "AppRun") -> bool:
-    """Adopted or recovered objects with nothing to change still need their inventory entry."""
-    return any(c.adopt for c in run.plan.changes)
+def _record_only(run: "AppRun") -> bool:
+    """Only what Kedge remembers changes (annotations, adoption of a matching object): nothing
+    in the world does, so there is nothing to confirm."""
+    from kedge.planning import Action
+
+    return all(c.action in (Action.RECORD, Action.NOOP) for c in run.plan.changes)
 
 
 def _show_plan(run: "AppRun", fmt: Format) -> None:
@@ -307,6 +310,8 @@ def _show_drift(report: dict[str, Any]) -> None:
                 f"      {output.escape(f['path'])}: desired {output.escape(output.fmt(f['desired']))}, "
                 f"actual {output.escape(output.fmt(f['actual']))}"
             )
+        if "revert" in item:
+            output.out.print(f"      [dim]reverting it is {output.escape(item['revert'])}[/]")
     n = len(report["drifted"]) + len(report["missing"])
     if n:
         output.out.print(

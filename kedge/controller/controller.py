@@ -37,7 +37,7 @@ from kedge.controller.spec import AppSpec, validate
 from kedge.controller.views import app_view, event_view, history_view, resources_view
 from kedge.controller.watches import Watches
 from kedge.engine import AppRun, Engine, Options
-from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.model import ConfigError, KedgeError, is_temporary
 from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
@@ -124,7 +124,8 @@ class Controller:
         self.notifier.close()
 
     def ready(self) -> bool:
-        return self._started and not self._stop.is_set()
+        """Started, not stopping, and the state store answers."""
+        return self._started and not self._stop.is_set() and self.store.ping()
 
     # -- the loop ----------------------------------------------------------------------------------
 
@@ -159,13 +160,13 @@ class Controller:
             op.state = "running"
         try:
             again = self.reconciler.reconcile(name, reasons, op)
-        except TemporaryError as err:
-            delay = self._backoff(name)
-            log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
-            self._finish_op(op, "failed", str(err))
-            self.queue.add(name, delay=delay, reason="retry")
-            return
         except KedgeError as err:
+            if is_temporary(err):
+                delay = self._backoff(name)
+                log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
+                self._finish_op(op, "failed", str(err))
+                self.queue.add(name, delay=delay, reason="retry")
+                return
             log.info("app %s: %s", name, err)
             self._failures.pop(name, None)
             self._finish_op(op, "failed", str(err))
@@ -227,10 +228,15 @@ class Controller:
                     self.queue.add(name, reason="commit")
 
     def _pollable(self) -> list[tuple[str, AppSpec, str]]:
-        out = []
-        for record in self.store.list_apps():
-            if record.suspended or record.pinned_revision:
-                continue
+        out: list[tuple[str, AppSpec, str]] = []
+        try:
+            records = self.store.list_apps()
+        except KedgeError as err:  # the store is down: poll nothing until it answers (/readyz says so)
+            log.warning("cannot list apps to poll: %s", err)
+            return out
+        for record in records:
+            if record.pinned_revision:
+                continue  # a suspended app is still polled: a new commit makes it OutOfSync
             try:
                 spec = AppSpec.parse(record.name, record.spec)
             except ConfigError:
@@ -378,9 +384,11 @@ class Controller:
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
 
-    def history(self, name: str) -> list[dict[str, Any]]:
+    def history(
+        self, name: str, *, trigger: str | None = None, limit: int = 500, offset: int = 0
+    ) -> list[dict[str, Any]]:
         self._record(name)
-        return [history_view(r) for r in self.store.runs(name, limit=500)]
+        return [history_view(r) for r in self.store.runs(name, limit=limit, offset=offset, trigger=trigger)]
 
     def events(self, name: str) -> list[dict[str, Any]]:
         self._record(name)
@@ -402,7 +410,14 @@ class Controller:
         return self._plan_now(name).plan.to_json()
 
     def resources(self, name: str) -> list[dict[str, Any]]:
-        return resources_view(self._plan_now(name))
+        last = self.store.runs(name, limit=1, with_results=True)
+        failed = {
+            str(r.key): r.error or r.result
+            for run in last
+            for r in run.results
+            if r.result in ("failed", "skipped")
+        }
+        return resources_view(self._plan_now(name), failed)
 
     def subscribe(self) -> Subscription:
         return self.bus.subscribe()

@@ -19,6 +19,14 @@ from kedge.model import ConfigError, Diagnostic
 from kedge.sources import GitCache, VerifyPolicy, VerifyResult
 
 
+class SourceInvalid(ConfigError):
+    """The source cannot be used at a known commit (its app path is gone): ``revision`` says which."""
+
+    def __init__(self, message: str, revision: str) -> None:
+        super().__init__(message)
+        self.revision = revision
+
+
 @dataclass
 class Fetched:
     revision: str
@@ -67,7 +75,10 @@ class Sources:
         self._count()
         # resolve() checks the remote's head cheaply and fetches only what the cache lacks.
         commit = repo.resolve(revision or spec.target_revision)
-        snapshot = repo.snapshot(commit, spec.path)
+        try:
+            snapshot = repo.snapshot(commit, spec.path)
+        except ConfigError as err:
+            raise SourceInvalid(str(err), commit) from err
         directory = Path(tempfile.mkdtemp(prefix="kedge-src-"))
         try:
             snapshot.materialise(directory)

@@ -151,7 +151,7 @@ class Applier:
         with self._lock:
             target = target_for(r, self.observed.outputs, self.inventory)
         observed = self.observed.by_identity.get(r.identity(), Observation.missing())
-        if change.action is Action.NOOP:
+        if change.action in (Action.NOOP, Action.RECORD):
             if change.adopt:  # nothing to change, but leave the ownership mark
                 call_with_retry(lambda: client.update(target, observed, []), self.retry)
             return observed.outputs

@@ -23,7 +23,7 @@ from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
+from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, ResourceKey
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -44,6 +44,9 @@ class Options:
     trigger: str = "manual"
     actor: str = "cli"
     check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
+    # A read-only report (drift): a change a provider would refuse (a destructive revert) is
+    # noted on the resource instead of failing the plan; nothing is ever applied from it.
+    observe_only: bool = False
     app_labels: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -57,6 +60,8 @@ class AppRun:
     plan: Plan = field(default_factory=Plan)
     conns: Connections | None = None
     intents: list[Intent] = field(default_factory=list)  # creates an earlier run may not have recorded
+    refused: dict[ResourceKey, str] = field(default_factory=dict)  # observe-only: why a revert is refused
+    error: KedgeError | None = None  # the error that stopped observation (the plan carries it too)
 
     @property
     def secrets(self) -> list[str]:
@@ -114,7 +119,9 @@ class Engine:
         try:
             run.observed = observe(run.rendered, run.inventory, run.conns, self.pool, self.retry)
         except KedgeError as err:
-            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, Diagnostic.error(scrub(str(err)))])
+            run.error = err
+            problem = Diagnostic.error(scrub(str(err)), code=err.code)
+            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, problem])
             return run
         identities = [r.identity() for r in run.rendered.resources]
         # The planner compares what the provider will be asked for: references resolved.
@@ -152,7 +159,10 @@ class Engine:
             if options.check_policies
             else []
         )
-        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts])
+        run.plan = Plan(
+            _with_dependencies(changes, run.rendered),
+            [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts],
+        )
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
@@ -184,7 +194,12 @@ class Engine:
             try:
                 statements = preview(target, observed, diff)
             except KedgeError as err:
-                problems.append(Diagnostic.error(scrub(str(err)), file=r.file, line=r.line))
+                if run.options.observe_only:
+                    run.refused[change.key] = scrub(str(err)).removeprefix(f"{change.key}: ")
+                else:
+                    problems.append(
+                        Diagnostic.error(scrub(str(err)), file=r.file, line=r.line, code=err.code)
+                    )
                 out.append(change)
                 continue
             out.append(dataclasses.replace(change, statements=tuple(statements)))
@@ -277,6 +292,8 @@ class Engine:
                     for d in (x.to_json() for x in c.diff)
                 ],
             }
+            if c.key in run.refused:
+                item["revert"] = f"refused: {run.refused[c.key]}"
             if c.action is Action.CREATE or (c.before is None and c.drift):
                 missing.append(item)
             elif c.diff:
@@ -284,6 +301,20 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:
+    """Each change with the resources it waits for (direct edges of the app's graph)."""
+    graph = rendered.graph
+    if graph is None:
+        return list(changes)
+    out: list[Change] = []
+    for change in changes:
+        deps = graph.deps.get(change.key) if change.resource is not None else None
+        out.append(
+            dataclasses.replace(change, depends_on=tuple(sorted(str(k) for k in deps))) if deps else change
+        )
+    return out
 
 
 def _by_identity(intents: Sequence[Intent]) -> dict[Identity, list[int]]:

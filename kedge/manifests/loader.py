@@ -188,10 +188,10 @@ class _Loader:
         return ("metadata", "name")
 
     def finish(self, root: Path) -> LoadResult:
-        graph, graph_diagnostics = build_graph(self.resources, also_defined=self.failed_keys)
+        graph, graph_diagnostics = build_graph(self.resources, also_defined=self.failed_keys, kinds=self.kind)
         if len(self.drafts) != len(self.resources):
             # Judge references from failed documents too; the graph itself holds valid ones only.
-            _, graph_diagnostics = build_graph(self.drafts, also_defined=self.failed_keys)
+            _, graph_diagnostics = build_graph(self.drafts, also_defined=self.failed_keys, kinds=self.kind)
         return LoadResult(
             root=root,
             resources=self.resources,

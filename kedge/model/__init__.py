@@ -10,6 +10,7 @@ from kedge.model.errors import (
     KedgeError,
     ProviderError,
     TemporaryError,
+    is_temporary,
 )
 from kedge.model.kinds import KindSpec
 from kedge.model.resource import (
@@ -43,4 +44,5 @@ __all__ = [
     "Severity",
     "TemporaryError",
     "Unknown",
+    "is_temporary",
 ]

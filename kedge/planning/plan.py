@@ -18,6 +18,10 @@ class Action(enum.StrEnum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    # Nothing changes in the world; only what Kedge remembers does (annotations edited, an
+    # existing object adopted or found again): apply writes the inventory, calls no provider
+    # except to leave the ownership mark on an adopted object.
+    RECORD = "record"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class Change:
     adopt: bool = False  # the change takes over an existing unowned object
     drift: bool = False  # the object exists and differs from the desired state
     statements: Sequence[str] = ()  # what the provider will run (DDL), when it can tell
+    # "Kind/name" of the resources this one waits for: references, depends-on and fields that
+    # name another resource of the app (inferred); shown so the order of an apply is explained
+    depends_on: Sequence[str] = ()
 
     @property
     def is_change(self) -> bool:
@@ -58,6 +65,7 @@ class Change:
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
             **({"statements": list(self.statements)} if self.statements else {}),
+            **({"dependsOn": list(self.depends_on)} if self.depends_on else {}),
         }
 
 
@@ -78,7 +86,10 @@ class Plan:
         counts = {a.value: 0 for a in Action}
         for c in self.changes:
             counts[c.action.value] += 1
-        return {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+        out = {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+        if counts["record"]:
+            out["record"] = counts["record"]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {

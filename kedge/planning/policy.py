@@ -214,7 +214,8 @@ class _Judge:
                     Diagnostic.error(
                         f"policy evaluation stopped: the rules used more than {self.limits.per_plan:g} s "
                         f"of CPU on this plan ({done} of {len(checked)} changes checked); the changes not "
-                        "checked are blocked. Simplify the rules or raise the limit"
+                        "checked are blocked. Simplify the rules or raise the limit",
+                        code="PolicyFailed",
                     )
                 )
                 break
@@ -236,11 +237,12 @@ class _Judge:
                         "the change is blocked until the rule is fixed",
                         file=rule.file,
                         line=rule.line,
+                        code="PolicyFailed",
                     ),
                 )
             elif outcome.value and mode == "deny":
                 text = f"{rule.title()} denies {what}: {rule.message or 'deny: ' + expression.text}"
-                self.out.append(Diagnostic.error(text, file=rule.file, line=rule.line))
+                self.out.append(Diagnostic.error(text, file=rule.file, line=rule.line, code="PolicyDenied"))
             elif outcome.value:
                 text = f"{rule.title()} warns on {what}: {rule.message or 'warn: ' + expression.text}"
                 self._listed(rule, "warned", Diagnostic.warning(text, file=rule.file, line=rule.line))
