@@ -13,7 +13,13 @@ from kedge.cli import main as cli_main
 
 cli_main._register()
 
-pytest_plugins = ["tests.fixtures.pg", "tests.fixtures.aws", "tests.fixtures.faultproxy"]
+pytest_plugins = [
+    "tests.fixtures.pg",
+    "tests.fixtures.aws",
+    "tests.fixtures.faultproxy",
+    "tests.fixtures.azure",
+    "tests.fixtures.gcs",
+]
 
 KedgeRun = Callable[..., "RunResult"]
 

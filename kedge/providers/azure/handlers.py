@@ -190,7 +190,7 @@ class StorageContainer(Handler):
         client = self.service.get_container_client(target.external_id)
         with self.errors(target, "ListBlobs"):
             try:
-                first = next(iter(client.list_blobs(results_per_page=1).by_page()), [])
+                first: Any = next(iter(client.list_blobs(results_per_page=1).by_page()), [])
                 holds_blobs = any(True for _ in first)
             except Exception as exc:
                 if is_not_found(exc):

@@ -114,13 +114,17 @@ def service_client(settings: AzureSettings, service: str, where: str) -> Any:
         from azure.storage.blob import BlobServiceClient, ExponentialRetry
 
         cls: Any = BlobServiceClient
-        options["retry_policy"] = ExponentialRetry(initial_backoff=1, increment_base=2, retry_total=settings.retries)
+        options["retry_policy"] = ExponentialRetry(
+            initial_backoff=1, increment_base=2, retry_total=settings.retries
+        )
     elif service == "queue":
         from azure.storage.queue import ExponentialRetry as QueueRetry
         from azure.storage.queue import QueueServiceClient
 
         cls = QueueServiceClient
-        options["retry_policy"] = QueueRetry(initial_backoff=1, increment_base=2, retry_total=settings.retries)
+        options["retry_policy"] = QueueRetry(
+            initial_backoff=1, increment_base=2, retry_total=settings.retries
+        )
     else:
         from azure.data.tables import TableServiceClient
 
