@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.faultproxy",
     "tests.fixtures.azure",
     "tests.fixtures.gcs",
+    "tests.fixtures.refusing",
 ]
 
 KedgeRun = Callable[..., "RunResult"]
