@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import jsonschema
@@ -224,9 +225,9 @@ class Conformance:
                 target = Target(plain.key, plain.external_id, spec, observed.outputs)
                 change = [FieldChange(sample.secret_field, None, "changed")]
                 calls: list[Callable[[], object]] = [
-                    lambda: client.observe_many(sample.kind, [target]),
-                    lambda: client.create(target),
-                    lambda: client.update(target, observed, change),
+                    partial(client.observe_many, sample.kind, [target]),
+                    partial(client.create, target),
+                    partial(client.update, target, observed, change),
                 ]
                 for call in calls:
                     try:
