@@ -75,8 +75,8 @@ def test_bad_settings_name_the_setting(settings, says):
 
 
 def test_account_url_and_key_reach_the_blob_service(azure):
-    from kedge.providers.base import Target
     from kedge.model import ResourceKey
+    from kedge.providers.base import Target
     from tests.fixtures.azure import KEY
 
     client = provider.connect(
@@ -95,8 +95,8 @@ def test_account_url_and_key_reach_the_blob_service(azure):
 
 def test_queue_endpoint_of_a_custom_account_url_is_asked_for(azure):
     client = provider.connect({"accountURL": azure.server.url("blob")}, ConnectContext("shop"))
-    from kedge.providers.base import Target
     from kedge.model import ResourceKey
+    from kedge.providers.base import Target
 
     target = Target(ResourceKey("azure.kedge.dev/v1", "StorageQueue", "orders"), "orders", {"metadata": {}})
     with pytest.raises(ConfigError) as raised:
