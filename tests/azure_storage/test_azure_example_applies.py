@@ -19,4 +19,7 @@ def test_example_applies_and_plans_clean(kedge, tmp_path, azure, monkeypatch):
     result = kedge("apply", app, "--auto-approve")
     assert result.exit_code == 0, result
     assert kedge("plan", app, "--detailed-exitcode").exit_code == 0
-    assert azure.blob().get_container_client("invoices").get_container_properties().metadata["kedge_app"] == "azure"
+    assert (
+        azure.blob().get_container_client("invoices").get_container_properties().metadata["kedge_app"]
+        == "azure"
+    )
