@@ -14,6 +14,7 @@ from typing import Any
 
 from kedge.model import ConfigError, Observation, ResourceKey
 from kedge.providers.azure.handlers import HANDLERS, Context, Handler
+from kedge.providers.azure.objects import BlobObjects
 from kedge.providers.azure.settings import AzureSettings, service_client
 from kedge.providers.base import Applied, FieldChange, Target
 
@@ -75,6 +76,13 @@ class AzureClient:
         if not observed.exists:
             return handler.create_steps(target).names()
         return handler.update_steps(target, observed, diff).names()
+
+    def objects(self, target: Target) -> BlobObjects:
+        """The blobs of a StorageContainer, for the cross-cloud copier (kedge.providers.objects)."""
+        if target.key.kind != "StorageContainer":
+            raise ConfigError(f"{target.key}: only a StorageContainer holds objects to copy")
+        self._handler(target.key.kind).check(target)
+        return BlobObjects(self._service("blob").get_container_client(target.external_id))
 
     def close(self) -> None:
         with self._lock:

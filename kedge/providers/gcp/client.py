@@ -15,6 +15,7 @@ from kedge.model import ConfigError, Observation, ResourceKey
 from kedge.providers.base import Applied, FieldChange, Target
 from kedge.providers.gcp.buckets import SPEC, GCSBucket
 from kedge.providers.gcp.errors import gcs_errors
+from kedge.providers.gcp.objects import GcsObjects
 from kedge.providers.gcp.settings import GcpSettings, storage_client
 
 
@@ -64,6 +65,12 @@ class GcpClient:
         if not observed.exists:
             return handler.create_steps(target).names()
         return handler.update_steps(target, observed, diff).names()
+
+    def objects(self, target: Target) -> GcsObjects:
+        """The objects of a GCSBucket, for the cross-cloud copier (kedge.providers.objects)."""
+        handler = self._handler(target.key.kind)
+        handler.check(target)
+        return GcsObjects(handler.client, target.external_id)
 
     def close(self) -> None:
         with self._lock:
