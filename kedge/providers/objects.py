@@ -160,6 +160,25 @@ def parts(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
+def split_parts(chunks: Iterable[bytes], size: int) -> tuple[bytes | None, Iterator[bytes]]:
+    """``(data, no parts)`` when the object fits in one part, else ``(None, its parts)``; no part
+    is kept once it has been handed out."""
+    pieces = parts(chunks, size)
+    head = [next(pieces, b"")]
+    second = next(pieces, None)
+    if second is None:
+        return head[0], iter(())
+    head.append(second)
+    del second
+
+    def every_part() -> Iterator[bytes]:
+        while head:
+            yield head.pop(0)
+        yield from pieces
+
+    return None, every_part()
+
+
 def same_object(source: ObjectInfo, target: ObjectInfo | None) -> bool:
     """True when ``target`` is a verified copy of ``source``: same size, and an equal checksum
     of an algorithm both report."""

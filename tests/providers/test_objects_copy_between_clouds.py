@@ -170,3 +170,34 @@ def test_connected_clients_hand_out_their_stores(aws, azure, gcs):
         gcp_client.objects(bad)
     gcp_client.close()
     azure_client.close()
+
+
+def test_memory_stays_flat_as_objects_grow(stores):
+    """Peak memory of a copy depends on the part size, not on the object's size. (Objects up to
+    8 MiB go to Cloud Storage in one request, as its SDK does: both sizes here are larger.)"""
+    import tracemalloc
+
+    src, dst = stores["azure"]("kedge-src"), stores["gcs"]("kedge-dst")
+    small, large = os.urandom(9 << 20), os.urandom(27 << 20)
+    src.container.upload_blob("small", small)
+    src.container.upload_blob("large", large)
+
+    def peak(key: str) -> int:
+        class Only(type(src)):
+            def list(self):
+                return (info for info in super().list() if info.key == key)
+
+        tracemalloc.start()
+        try:
+            report = copy_objects(
+                Only(src.container, 256 * 1024),
+                GcsObjects(dst.client, "kedge-dst", 256 * 1024),
+                workers=1,
+                chunk_size=64 * 1024,
+            )
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert report.ok
+
+    assert peak("large") < peak("small") + (4 << 20)  # 3x the object, not 3x the memory

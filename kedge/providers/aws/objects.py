@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kedge.providers.aws.errors import is_code
-from kedge.providers.objects import CHUNK, Digest, ObjectInfo, parts
+from kedge.providers.objects import CHUNK, Digest, ObjectInfo, split_parts
 
 
 def _checksums(etag: str | None) -> dict[str, str]:
@@ -50,19 +50,16 @@ class S3Objects:
             body.close()
 
     def write(self, key: str, chunks: Iterable[bytes], size: int, digest: Digest) -> None:
-        pieces = parts(chunks, self.part_size)
-        first = next(pieces, b"")
-        second = next(pieces, None)
-        if second is None:  # one part: a single PutObject
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=first)
+        whole, pieces = split_parts(chunks, self.part_size)
+        if whole is not None:  # one part: a single PutObject
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=whole)
             return
         upload = self.s3.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
         try:
             done = []
-            for number, part in enumerate([first, second], start=1):
+            for number, part in enumerate(pieces, start=1):
                 done.append(self._part(key, upload, number, part))
-            for number, part in enumerate(pieces, start=3):
-                done.append(self._part(key, upload, number, part))
+                del part
             self.s3.complete_multipart_upload(
                 Bucket=self.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": done}
             )

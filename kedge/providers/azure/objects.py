@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from kedge.providers.azure.errors import is_not_found
-from kedge.providers.objects import CHUNK, Digest, ObjectInfo, parts
+from kedge.providers.objects import CHUNK, Digest, ObjectInfo, split_parts
 
 
 def _checksums(settings: Any) -> dict[str, str]:
@@ -41,24 +41,29 @@ class BlobObjects:
         return ObjectInfo(key, int(props.size), _checksums(props.content_settings))
 
     def read(self, key: str, chunk_size: int) -> Iterator[bytes]:
-        yield from self.container.get_blob_client(key).download_blob(max_concurrency=1).chunks()
+        # ranged reads of chunk_size: the SDK's own download fetches up to 32 MiB at first
+        blob = self.container.get_blob_client(key)
+        size = int(blob.get_blob_properties().size)
+        for start in range(0, size, chunk_size):
+            yield blob.download_blob(
+                offset=start, length=min(chunk_size, size - start), max_concurrency=1
+            ).readall()
 
     def write(self, key: str, chunks: Iterable[bytes], size: int, digest: Digest) -> None:
         from azure.storage.blob import BlobBlock, ContentSettings
 
         blob = self.container.get_blob_client(key)
-        pieces = parts(chunks, self.part_size)
-        first = next(pieces, b"")
-        second = next(pieces, None)
-        if second is None:  # one block: a single Put Blob, whose MD5 the service keeps
+        whole, pieces = split_parts(chunks, self.part_size)
+        if whole is not None:  # one block: a single Put Blob
             settings = ContentSettings(content_md5=bytearray(base64.b64decode(digest.md5_b64)))
-            blob.upload_blob(first, overwrite=True, content_settings=settings, validate_content=True)
+            blob.upload_blob(whole, overwrite=True, content_settings=settings, validate_content=True)
             return
         blocks = []
-        for number, block in enumerate([first, second, *pieces]):
+        for number, block in enumerate(pieces):
             block_id = base64.b64encode(f"{number:08d}".encode()).decode()
             blob.stage_block(block_id, block, validate_content=True)
             blocks.append(BlobBlock(block_id=block_id))
+            del block
         settings = ContentSettings(content_md5=bytearray(base64.b64decode(digest.md5_b64)))
         blob.commit_block_list(blocks, content_settings=settings)
 

@@ -55,6 +55,18 @@ class _Window(io.RawIOBase):
         self._pos = target
         return target
 
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes, fewer only at the end (uploaders treat a short read as the end)."""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: super(_Window, self).read(CHUNK), b""))
+        out = bytearray()
+        while len(out) < size:
+            piece = super().read(size - len(out))
+            if not piece:
+                break
+            out += piece
+        return bytes(out)
+
     def readinto(self, buffer: Any) -> int:
         while self._pos >= self._start + len(self._buffer):
             try:
