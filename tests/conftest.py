@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.pg",
     "tests.fixtures.aws",
     "tests.fixtures.faultproxy",
+    "tests.fixtures.tcpfault",
     "tests.fixtures.azure",
     "tests.fixtures.gcs",
     "tests.fixtures.refusing",
