@@ -112,3 +112,20 @@ def test_a_container_holding_blobs_is_not_deleted(kedge, shop, azure):
     assert result.exit_code == 1, result
     assert "holds blobs" in result.output and "deletion-policy: Orphan" in result.output
     assert azure.blob().get_container_client(names["container"]).exists()
+
+
+def test_a_second_app_declaring_the_same_container_is_refused(kedge, shop, azure, tmp_path):
+    app, names = shop
+    assert kedge("apply", app, "--auto-approve").exit_code == 0
+    other = tmp_path / "billing"
+    (other).mkdir()
+    (other / "provider.yaml").write_text((app / "provider.yaml").read_text())
+    (other / "storage.yaml").write_text(
+        f"apiVersion: azure.kedge.dev/v1\nkind: StorageContainer\nmetadata: {{name: {names['container']}}}\n"
+        "spec: {publicAccess: none}\n"
+    )
+    result = kedge("plan", other)
+    assert result.exit_code == 1, result
+    assert "shop" in result.output  # the owner named by the container's mark
+    props = azure.blob().get_container_client(names["container"]).get_container_properties()
+    assert props.public_access == "blob" and props.metadata["kedge_app"] == "shop"
