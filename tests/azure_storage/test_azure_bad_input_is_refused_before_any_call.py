@@ -112,3 +112,33 @@ def test_explain_shows_the_schema_and_outputs(kedge):
     assert shown["schema"]["additionalProperties"] is False
     assert set(shown["schema"]["properties"]) == {"publicAccess", "metadata"}
     assert set(shown["outputs"]) == {"name", "url"}
+
+
+def test_a_sas_token_is_used_as_a_sas_not_as_a_key(azure):
+    from datetime import UTC, datetime, timedelta
+
+    from azure.storage.blob import AccountSasPermissions, ResourceTypes, generate_account_sas
+
+    from kedge.model import ResourceKey
+    from kedge.providers.base import Target
+    from tests.fixtures.azure import ACCOUNT, KEY
+
+    sas = generate_account_sas(
+        ACCOUNT,
+        KEY,
+        ResourceTypes(service=True, container=True, object=True),
+        AccountSasPermissions(read=True, write=True, list=True, create=True, delete=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    client = provider.connect(
+        {"accountURL": azure.server.url("blob"), "credential": "?" + sas}, ConnectContext("shop")
+    )
+    name = azure.name("sas")
+    target = Target(
+        ResourceKey("azure.kedge.dev/v1", "StorageContainer", name),
+        name,
+        {"publicAccess": "none", "metadata": {}},
+    )
+    client.create(target)
+    assert client.observe_many("StorageContainer", [target])[target.key].exists
+    client.close()

@@ -139,17 +139,36 @@ def service_client(settings: AzureSettings, service: str, where: str) -> Any:
                 f"{where}: the {service} endpoint cannot be derived from a URL whose host is not "
                 "NAME.blob.<suffix>; use connectionString, which names every endpoint",
             )
-        credential: Any = settings.credential
-        if service == "table" and credential and not credential.lstrip("?").startswith("sv="):
-            from azure.core.credentials import AzureNamedKeyCredential
-
-            account = (urlsplit(url).hostname or "").split(".")[0]
-            credential = AzureNamedKeyCredential(account, credential)
-        elif service == "table" and credential:
-            from azure.core.credentials import AzureSasCredential
-
-            credential = AzureSasCredential(credential.lstrip("?"))
+        credential = _credential(settings.credential, url, service)
         return cls(url, credential=credential, **options)
     except ValueError as exc:  # the SDK's message names no secret; it says what is malformed
         field = "connectionString" if settings.connection_string else "accountURL"
         raise _error(field, str(exc).split("\n")[0]) from None
+
+
+def is_sas(credential: str) -> bool:
+    """A SAS token (``sv=...&sig=...``, with or without the leading ``?``), not an account key."""
+    token = credential.lstrip("?")
+    return "sig=" in token and "=" in token.split("&", 1)[0]
+
+
+def _credential(credential: str | None, url: str, service: str) -> Any:
+    """The SDK credential for a key or a SAS token (a bare string would be read as a key)."""
+    if not credential:
+        return None
+    if is_sas(credential):
+        from azure.core.credentials import AzureSasCredential
+
+        return AzureSasCredential(credential.lstrip("?"))
+    if service == "table":  # the table SDK takes a key only as a named credential
+        from azure.core.credentials import AzureNamedKeyCredential
+
+        host = urlsplit(url).hostname or ""
+        path = urlsplit(url).path.strip("/")
+        account = (
+            path.split("/")[0]
+            if host.replace(".", "").isdigit() or host == "localhost"
+            else host.split(".")[0]
+        )
+        return AzureNamedKeyCredential(account, credential)
+    return credential
