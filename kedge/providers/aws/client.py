@@ -17,6 +17,7 @@ from kedge.model.values import redact_text, secret_values
 from kedge.providers.aws.errors import aws_errors
 from kedge.providers.aws.kinds import HANDLERS
 from kedge.providers.aws.kinds.base import Context, Handler
+from kedge.providers.aws.objects import S3Objects
 from kedge.providers.aws.session import AwsSession
 from kedge.providers.base import Applied, FieldChange, Target
 
@@ -76,6 +77,13 @@ class AwsClient:
         with _scrubbed(target):
             handler.check(target)
         return handler.calls(target, observed, diff)
+
+    def objects(self, target: Target) -> S3Objects:
+        """The objects of an S3Bucket, for the cross-cloud copier (kedge.providers.objects)."""
+        if target.key.kind != "S3Bucket":
+            raise ConfigError(f"{target.key}: only an S3Bucket holds objects to copy")
+        self._handler(target.key.kind).check(target)
+        return S3Objects(self.session.client("s3"), target.external_id)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
