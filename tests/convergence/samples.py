@@ -11,6 +11,8 @@ from __future__ import annotations
 PG = "postgres.kedge.dev/v1"
 AWS = "aws.kedge.dev/v1"
 LOCAL = "local.kedge.dev/v1"
+AZURE = "azure.kedge.dev/v1"
+GCP = "gcp.kedge.dev/v1"
 
 _OWNER = f"""
 apiVersion: {PG}
@@ -217,5 +219,30 @@ spec:
   type: A
   ttl: 300
   records: [192.0.2.1, 192.0.2.2]
+""",
+    ("azure", "StorageContainer"): f"""
+apiVersion: {AZURE}
+kind: StorageContainer
+metadata: {{name: "{{p}}"}}
+spec: {{publicAccess: blob, metadata: {{team: web}}}}
+""",
+    ("azure", "StorageQueue"): f"""
+apiVersion: {AZURE}
+kind: StorageQueue
+metadata: {{name: "{{p}}"}}
+spec: {{metadata: {{team: orders}}}}
+""",
+    ("azure", "StorageTable"): f"""
+apiVersion: {AZURE}
+kind: StorageTable
+metadata: {{name: "{{p}}"}}
+spec: {{}}
+""",
+    # US: the emulator places every bucket there whatever the create asks (docs/providers/gcp.md).
+    ("gcp", "GCSBucket"): f"""
+apiVersion: {GCP}
+kind: GCSBucket
+metadata: {{name: "{{p}}"}}
+spec: {{location: US, storageClass: STANDARD, versioning: true, labels: {{team: web}}}}
 """,
 }

@@ -78,3 +78,21 @@ def test_aws_kind_converges(kind: str, kedge, aws, tmp_path: Path) -> None:
     )
     prefix = f"conv-{kind.lower()}"
     _converges(kedge, _app(tmp_path, config, SAMPLES[("aws", kind)], p=prefix))
+
+
+@pytest.mark.parametrize("kind", _kinds("azure"))
+def test_azure_kind_converges(kind: str, kedge, azure, tmp_path: Path) -> None:
+    config = (
+        "apiVersion: kedge.dev/v1\nkind: ProviderConfig\nmetadata: {name: default}\n"
+        f"spec: {{provider: azure, settings: {json.dumps(azure.settings())}}}\n"
+    )
+    _converges(kedge, _app(tmp_path, config, SAMPLES[("azure", kind)], p=azure.name("conv")))
+
+
+@pytest.mark.parametrize("kind", _kinds("gcp"))
+def test_gcp_kind_converges(kind: str, kedge, gcs, tmp_path: Path) -> None:
+    config = (
+        "apiVersion: kedge.dev/v1\nkind: ProviderConfig\nmetadata: {name: default}\n"
+        f"spec: {{provider: gcp, settings: {json.dumps(gcs.settings())}}}\n"
+    )
+    _converges(kedge, _app(tmp_path, config, SAMPLES[("gcp", kind)], p=f"conv-{tmp_path.name[-8:].lower()}"))
