@@ -23,7 +23,7 @@ from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
+from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, Resource
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -150,7 +150,10 @@ class Engine:
             if options.check_policies
             else []
         )
-        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts])
+        reported = _conditions(run.rendered.resources, run.observed.by_identity)
+        run.plan = Plan(
+            changes, [*run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *verdicts]
+        )
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
@@ -279,6 +282,17 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _conditions(resources: Sequence[Resource], observed: Mapping[Identity, Observation]) -> list[Diagnostic]:
+    """What providers report about objects beyond their state (a paused remediation), as
+    warnings on the resource: ``MachineDeployment/workers: RemediationPaused: ...``."""
+    out: list[Diagnostic] = []
+    for r in resources:
+        seen = observed.get(r.identity())
+        for kind, message in sorted((seen.conditions if seen else {}).items()):
+            out.append(Diagnostic.warning(f"{r.key}: {kind}: {message}", file=r.file, line=r.line))
+    return out
 
 
 def _by_identity(intents: Sequence[Intent]) -> dict[Identity, list[int]]:

@@ -21,6 +21,7 @@ KINDS = [
     "KMSKey",
     "Route53Zone",
     "Route53Record",
+    "MachineDeployment",
 ]
 
 

@@ -4,6 +4,7 @@ from kedge.providers.aws.kinds.base import Handler
 from kedge.providers.aws.kinds.dynamodb import DynamoDBTable
 from kedge.providers.aws.kinds.iam import IAMPolicy, IAMRole
 from kedge.providers.aws.kinds.kms import KMSKey
+from kedge.providers.aws.kinds.machinedeployment import MachineDeployment
 from kedge.providers.aws.kinds.route53 import Route53Record, Route53Zone
 from kedge.providers.aws.kinds.s3 import S3Bucket
 from kedge.providers.aws.kinds.securitygroup import SecurityGroup
@@ -27,6 +28,7 @@ HANDLERS: dict[str, type[Handler]] = {
         KMSKey,
         Route53Zone,
         Route53Record,
+        MachineDeployment,
     )
 }
 
