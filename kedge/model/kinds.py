@@ -23,6 +23,9 @@ class KindSpec:
     # A spec field that names the real-world object (File.path). None: the external name is
     # ``kedge.dev/external-name`` or ``metadata.name``.
     identity_field: str | None = None
+    # Spec fields that name a file relative to the manifest declaring them (a stack's
+    # ``templateFile``) -> the spec field that render fills with the file's text.
+    file_fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def group(self) -> str:

@@ -22,6 +22,7 @@ KINDS = [
     "Route53Zone",
     "Route53Record",
     "MachineDeployment",
+    "CloudFormationStack",
 ]
 
 

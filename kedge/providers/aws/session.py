@@ -181,15 +181,21 @@ class AwsSession:
             refresh_using=fetcher.fetch_credentials, method="assume-role"
         )
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, attempts: int | None = None) -> Any:
+        """The shared client of ``service``; ``attempts`` asks for one that retries less (a
+        probe of whether an API exists at all should not wait through the retries)."""
+        key = service if attempts is None else f"{service}/{attempts}"
         with self._lock:
-            client = self._clients.get(service)
+            client = self._clients.get(key)
             if client is None:
-                client = self._session.client(
-                    service, endpoint_url=self.settings.endpoint_url, config=self.config
-                )
+                config = self.config
+                if attempts is not None:
+                    config = config.merge(
+                        Config(retries={"mode": "standard", "total_max_attempts": attempts})
+                    )
+                client = self._session.client(service, endpoint_url=self.settings.endpoint_url, config=config)
                 client.meta.events.register("before-send", self._count)
-                self._clients[service] = client
+                self._clients[key] = client
             return client
 
     def _count(self, event_name: str = "", **_: Any) -> None:

@@ -1,6 +1,7 @@
 """One module per AWS service; ``HANDLERS`` maps each kind name to its handler class."""
 
 from kedge.providers.aws.kinds.base import Handler
+from kedge.providers.aws.kinds.cloudformation import CloudFormationStack
 from kedge.providers.aws.kinds.dynamodb import DynamoDBTable
 from kedge.providers.aws.kinds.iam import IAMPolicy, IAMRole
 from kedge.providers.aws.kinds.kms import KMSKey
@@ -29,6 +30,7 @@ HANDLERS: dict[str, type[Handler]] = {
         Route53Zone,
         Route53Record,
         MachineDeployment,
+        CloudFormationStack,
     )
 }
 
