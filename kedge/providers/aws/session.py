@@ -63,6 +63,12 @@ SETTINGS_SCHEMA: Mapping[str, Any] = {
             "description": "Lifetime of the assumed-role credentials, 15m to 12h (default 1h); "
             "they are renewed before they expire.",
         },
+        "eventQueue": {
+            "type": "string",
+            "minLength": 1,
+            "description": "SQS queue (name or URL) that an EventBridge rule fills with the managed "
+            "services' change events: drift is then seen at once, not at the next sweep.",
+        },
         "retryMode": {
             "enum": ["standard", "adaptive", "legacy"],
             "description": "SDK retry mode. Default: the SDK's setting (AWS_RETRY_MODE), else standard.",
@@ -94,6 +100,7 @@ class AwsSettings:
     role_arn: str | None = None
     external_id: str | None = None
     session_duration: int = DEFAULT_SESSION_SECONDS
+    event_queue: str | None = None
     retry_mode: str | None = None
     max_attempts: int | None = None
     max_concurrency: int = DEFAULT_CONCURRENCY
@@ -140,6 +147,7 @@ class AwsSettings:
             role_arn=text("roleARN"),
             external_id=text("externalID"),
             session_duration=seconds,
+            event_queue=text("eventQueue"),
             retry_mode=mode,
             max_attempts=None if attempts is None else int(attempts),
             max_concurrency=DEFAULT_CONCURRENCY if concurrency is None else int(concurrency),
