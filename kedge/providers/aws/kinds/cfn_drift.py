@@ -32,6 +32,9 @@ QUEUE_ATTRIBUTES = (
     "ReceiveMessageWaitTimeSeconds",
 )
 DETECTION_BUDGET = timedelta(seconds=60)
+DETECTION_EVERY = timedelta(minutes=5)
+# stack id -> (when, what CloudFormation's drift detection found); per process
+_DETECTED: dict[str, tuple[datetime, list[Drift]]] = {}
 UNSUPPORTED = ("InvalidAction", "NotImplemented", "UnknownOperationException", "UnsupportedOperation")
 # Endpoints known to lack the drift API (remembered for the process: asked once).
 _UNSUPPORTED_AT: dict[str, bool] = {}
@@ -83,8 +86,21 @@ def detect(
     clock: Callable[[], datetime],
     sleep: Callable[[float], None],
 ) -> list[Drift]:
+    """The stack's drifted properties. CloudFormation's detection takes seconds and is rate
+    limited: its answer is reused for ``DETECTION_EVERY`` unless Kedge changed the stack since."""
+    cached = _DETECTED.get(stack["StackId"])
+    if cached is not None and clock() - cached[0] < DETECTION_EVERY:
+        return cached[1]
     found = _by_api(ctx, target, stack, deployed, clock, sleep)
-    return found if found is not None else _by_comparison(ctx, target, stack, deployed)
+    if found is None:
+        return _by_comparison(ctx, target, stack, deployed)
+    _DETECTED[stack["StackId"]] = (clock(), found)
+    return found
+
+
+def forget(stack_id: str) -> None:
+    """Kedge changed the stack: the next observation detects drift afresh."""
+    _DETECTED.pop(stack_id, None)
 
 
 def _by_api(

@@ -62,7 +62,7 @@ SPEC = KindSpec(
             },
             "capabilities": {
                 "type": "array",
-                "items": {"enum": CAPABILITIES},
+                "items": {"type": "string", "enum": CAPABILITIES},
                 "default": [],
                 "description": "What the template may create (CAPABILITY_IAM for IAM resources).",
             },
@@ -310,6 +310,7 @@ class CloudFormationStack(Handler):
             raise ProviderError(f"{target.key}: the stack is gone after its change set ran", temporary=True)
         declared, _ = self.template(target)
         cfn_drift.repair(self.ctx, target, stack, declared)
+        cfn_drift.forget(stack["StackId"])
         return Applied(self._outputs(stack))
 
     def _wait(self, target: Target, started: datetime) -> dict[str, Any]:

@@ -93,7 +93,7 @@ SPEC = KindSpec(
                 "properties": {
                     "unhealthyStates": {
                         "type": "array",
-                        "items": {"enum": list(UNHEALTHY_STATES)},
+                        "items": {"type": "string", "enum": list(UNHEALTHY_STATES)},
                         "default": ["impaired"],
                         "description": "Instance states or status checks that count as unhealthy.",
                     },
