@@ -319,6 +319,8 @@ class Reconciler:
         else:
             self._settle(status, run, revision)
         status.summary = plan.summary()
+        if any(k not in APP_CONDITIONS for k in status.conditions):
+            status.health = DEGRADED  # an object reports trouble (RemediationPaused)
         return spec.drift_interval
 
     def _apply(self, name: str, status: Status, run: AppRun, revision: str, drift_ids: list[int]) -> None:

@@ -65,6 +65,8 @@ def test_remediation_paused_is_shown_on_the_app(controller, tmp_path, aws):
     condition = wait_for(paused, timeout=30)
     assert condition["status"] == "True"
     assert "MachineDeployment/workers" in condition["message"] and ids[0] in condition["message"]
+    assert wait_for(lambda: controller.get_app("fleet")["status"]["health"] == "Degraded", timeout=10)
 
     ec2.start_instances(InstanceIds=[ids[0]])
     wait_for(lambda: paused() is None, timeout=30, message="condition cleared")
+    wait_for(lambda: controller.get_app("fleet")["status"]["health"] == "Healthy", timeout=10)

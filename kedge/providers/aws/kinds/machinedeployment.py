@@ -16,6 +16,7 @@ instance, so a template change or a stopped instance shows as drift. ``strategy`
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,8 @@ from kedge.providers.aws.kinds.machines import (
     next_step,
 )
 from kedge.providers.base import Applied, FieldChange, Target
+
+log = logging.getLogger("kedge.aws.machines")
 
 USER_DATA_TAG = "kedge.dev/user-data"
 ROLLOUT_BUDGET = timedelta(minutes=15)
@@ -366,6 +369,7 @@ class MachineDeployment(Ec2Handler):
                 raise
 
     def _terminate(self, target: Target, ids: Sequence[str], reason: str) -> None:
+        log.info("%s: terminating %s (%s)", target.key, ", ".join(ids), reason)
         with self.errors(target, f"TerminateInstances ({reason})"):
             try:
                 self._ec2().terminate_instances(InstanceIds=list(ids))
