@@ -94,6 +94,8 @@ def test_stopped_and_terminated_instances_are_drift_and_are_replaced(kedge, tmp_
     fields = json.loads(drift.stdout)["drifted"][0]["fields"]
     assert {"path": "replicas", "desired": 3, "actual": 1} in fields
 
+    shown = kedge("plan", app)
+    assert f"ec2:TerminateInstances {ids[0]} (remediation: {ids[0]} is stopped)" in shown.output, shown
     result = kedge("apply", app, "--auto-approve")
     assert result.exit_code == 0, result
     now = instances(aws)

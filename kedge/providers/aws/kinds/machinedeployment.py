@@ -25,7 +25,7 @@ from typing import Any
 from kedge.model import UNKNOWN, KindSpec, Observation, ResourceKey, TemporaryError
 from kedge.providers.aws import tags as tagging
 from kedge.providers.aws.errors import is_code
-from kedge.providers.aws.kinds.base import API_VERSION
+from kedge.providers.aws.kinds.base import API_VERSION, Context
 from kedge.providers.aws.kinds.ec2 import Ec2Handler
 from kedge.providers.aws.kinds.machines import (
     STATUS_STATES,
@@ -259,13 +259,17 @@ class MachineDeployment(Ec2Handler):
         # observing never refuses: check() refuses a bad strategy before a change, with its place
         return Fleet.of(machines, self.settings(target, strict=False), self.clock())
 
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._fleets: dict[ResourceKey, Fleet] = {}  # as last observed: the plan explains its step
+
     def observe_many(self, targets: Sequence[Target]) -> dict[ResourceKey, Observation]:
         by_resource = self._instances(targets)
         out: dict[ResourceKey, Observation] = {}
         for t in targets:
             desired = self.desired(t)
             items = by_resource.get(str(t.key), [])
-            fleet = self.fleet(t, items)
+            fleet = self._fleets[t.key] = self.fleet(t, items)
             if not fleet.machines and desired.get("replicas", 1) > 0:
                 out[t.key] = Observation.missing()
                 continue
@@ -432,6 +436,12 @@ class MachineDeployment(Ec2Handler):
                 out.append(f"rolling replacement ({what} changed): ec2:RunInstances, ec2:TerminateInstances")
             if any(c.path.startswith("template.tags") for c in diff):
                 out.append("ec2:CreateTags")
-        if "replicas" in paths:
+        fleet = self._fleets.get(target.key)
+        step = next_step(fleet) if fleet is not None else None
+        if step is not None and "replicas" in paths:  # the first step, with its reason
+            out.extend(f"ec2:TerminateInstances {i} ({reason})" for i, reason in step.terminate)
+            if step.launch:
+                out.append(f"ec2:RunInstances x{step.launch} ({step.reason})")
+        if "replicas" in paths and not out:
             out.append(f"ec2:RunInstances/ec2:TerminateInstances to reach {replicas} replicas")
         return out
