@@ -20,8 +20,7 @@ def network(aws):
     return {"subnet": subnet, "group": group, "images": images}
 
 
-def app_dir(tmp_path, aws, network, replicas=3, image=0, instance_type="t3.micro", extra=""):
-    app = tmp_path / "cluster"
+def write_provider(app, aws):
     write(
         app / "provider.yaml",
         f"""
@@ -33,6 +32,11 @@ def app_dir(tmp_path, aws, network, replicas=3, image=0, instance_type="t3.micro
           settings: {{region: us-east-1, endpointURL: "{aws.endpoint}"}}
         """,
     )
+
+
+def app_dir(tmp_path, aws, network, replicas=3, image=0, instance_type="t3.micro", extra=""):
+    app = tmp_path / "cluster"
+    write_provider(app, aws)
     image_id = network["images"][image] if isinstance(image, int) else image
     (app / "workers.yaml").write_text(
         f"""apiVersion: aws.kedge.dev/v1
@@ -183,3 +187,51 @@ def test_scale_to_zero_and_delete_terminate_everything(kedge, tmp_path, aws, net
     result = kedge("apply", app, "--auto-approve", "--prune", "--confirm-prune", "--allow-empty")
     assert result.exit_code == 0, result
     assert instances(aws, ("pending", "running", "stopping", "stopped", "shutting-down")) == []
+
+
+def test_a_whole_network_with_its_machines_is_applied_and_pruned_in_order(kedge, tmp_path, aws, network):
+    app = tmp_path / "fleet"
+    write_provider(app, aws)
+    write(
+        app / "net.yaml",
+        f"""
+        apiVersion: aws.kedge.dev/v1
+        kind: VPC
+        metadata: {{name: main}}
+        spec: {{cidrBlock: 10.9.0.0/16}}
+        ---
+        apiVersion: aws.kedge.dev/v1
+        kind: Subnet
+        metadata: {{name: a}}
+        spec: {{vpc: {{fromResource: {{kind: VPC, name: main, field: id}}}}, cidrBlock: 10.9.1.0/24}}
+        ---
+        apiVersion: aws.kedge.dev/v1
+        kind: SecurityGroup
+        metadata: {{name: nodes}}
+        spec: {{vpc: {{fromResource: {{kind: VPC, name: main, field: id}}}}}}
+        ---
+        apiVersion: aws.kedge.dev/v1
+        kind: MachineDeployment
+        metadata: {{name: workers}}
+        spec:
+          replicas: 2
+          template:
+            imageId: {network["images"][0]}
+            instanceType: t3.micro
+            subnet: {{fromResource: {{kind: Subnet, name: a, field: id}}}}
+            securityGroups: [{{fromResource: {{kind: SecurityGroup, name: nodes, field: id}}}}]
+        """,
+    )
+    result = kedge("apply", app, "--auto-approve")
+    assert result.exit_code == 0, result
+    running = instances(aws)
+    assert len(running) == 2
+    subnet = running[0]["SubnetId"]
+    assert subnet != network["subnet"]
+    assert kedge("plan", app, "--detailed-exitcode").exit_code == 0
+
+    (app / "net.yaml").unlink()
+    result = kedge("apply", app, "--auto-approve", "--prune", "--confirm-prune", "--allow-empty")
+    assert result.exit_code == 0, result  # instances gone before their subnet and group
+    assert instances(aws) == []
+    assert aws.boto("ec2").describe_subnets(Filters=[{"Name": "subnet-id", "Values": [subnet]}])["Subnets"] == []
