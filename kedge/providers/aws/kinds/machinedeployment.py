@@ -311,7 +311,7 @@ class MachineDeployment(Ec2Handler):
         deadline = self.clock() + ROLLOUT_BUDGET
         settings = self.settings(target)
         steps = 4 * (settings.replicas + settings.max_surge) + 20
-        for _ in range(steps):
+        for step_number in range(steps):
             items = self._instances([target]).get(str(target.key), [])
             fleet = self.fleet(target, items)
             step = next_step(fleet)
@@ -322,7 +322,7 @@ class MachineDeployment(Ec2Handler):
                     target, [i for i, _ in step.terminate], "; ".join(r for _, r in step.terminate)
                 )
             if step.launch:
-                self._launch(target, step.launch, fleet)
+                self._launch(target, step.launch, fleet, step_number)
             if step.waiting:
                 if self.clock() > deadline:
                     raise TemporaryError(
@@ -338,13 +338,14 @@ class MachineDeployment(Ec2Handler):
         self._sync_tags(target, [i for i in items if i["InstanceId"] in {m.id for m in fleet.serving}])
         return Applied(self._outputs(fleet))
 
-    def _launch(self, target: Target, count: int, fleet: Fleet) -> None:
+    def _launch(self, target: Target, count: int, fleet: Fleet, step_number: int) -> None:
         template = self.desired(target)["template"]
         tags = {**self.desired_tags(target), USER_DATA_TAG: user_data_hash(template.get("userData", ""))}
-        # the same fleet asks for the same instances: a retry of a lost answer launches no twins
-        token = hashlib.sha256(
-            f"{self.ctx.app}/{target.key}/{sorted(m.id for m in fleet.machines)}/{count}".encode()
-        ).hexdigest()[:64]
+        # one token per step: the SDK's retry of a lost answer launches no twins, while a later
+        # step (the instances of this one failed at once) launches anew
+        live = sorted(m.id for m in fleet.machines)
+        seed = f"{self.ctx.app}/{target.key}/{live}/{count}/{step_number}"
+        token = hashlib.sha256(seed.encode()).hexdigest()
         request: dict[str, Any] = {
             "ImageId": template["imageId"],
             "InstanceType": template["instanceType"],
