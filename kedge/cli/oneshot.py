@@ -7,8 +7,10 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 from __future__ import annotations
 
 import enum
+import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -134,7 +136,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 raise typer.Exit(0)
             if run.plan.has_changes and not auto_approve:
                 _confirm()
-            failed = _apply_with_progress(engine, run)
+            with _provider_progress():
+                failed = _apply_with_progress(engine, run)
         finally:
             engine.finish(run)
             engine.close()
@@ -216,6 +219,23 @@ def _apply_with_progress(engine: Engine, run: AppRun) -> int:
     colour = "green" if not failed and not skipped else "red"
     output.out.print(f"[{colour}]Apply complete:[/] {ok} succeeded, {failed} failed, {skipped} skipped.")
     return failed + skipped
+
+
+@contextmanager
+def _provider_progress() -> Iterator[None]:
+    """What providers say while a long change runs (a stack's events, an instance replaced),
+    logged under ``kedge.progress``, goes to stderr during an apply."""
+    handler = logging.StreamHandler(output.err.file)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    logger = logging.getLogger("kedge.progress")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _show_drift(report: dict[str, Any]) -> None:

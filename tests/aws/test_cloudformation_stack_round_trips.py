@@ -66,6 +66,7 @@ def test_apply_creates_the_stack_and_then_plan_is_empty(kedge, tmp_path, aws):
     assert shown["changes"][0]["action"] == "create"
     result = kedge("apply", app, "--auto-approve")
     assert result.exit_code == 0, result
+    assert "CloudFormationStack/shop-queues: shop-queues CREATE_COMPLETE" in result.stderr  # progress
     stack = aws.boto("cloudformation").describe_stacks(StackName="shop-queues")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     tags = {t["Key"]: t["Value"] for t in stack["Tags"]}

@@ -102,6 +102,7 @@ def test_stopped_and_terminated_instances_are_drift_and_are_replaced(kedge, tmp_
     assert f"ec2:TerminateInstances {ids[0]} (remediation: {ids[0]} is stopped)" in shown.output, shown
     result = kedge("apply", app, "--auto-approve")
     assert result.exit_code == 0, result
+    assert f"terminating {ids[0]} (remediation: {ids[0]} is stopped)" in result.stderr  # progress
     now = instances(aws)
     assert len(now) == 3 and all(i["State"]["Name"] == "running" for i in now)
     assert ids[2] in {i["InstanceId"] for i in now}  # the healthy one was left alone

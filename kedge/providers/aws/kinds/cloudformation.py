@@ -30,7 +30,7 @@ from kedge.providers.aws.kinds import cfn_drift, cfn_template
 from kedge.providers.aws.kinds.base import API_VERSION, Handler
 from kedge.providers.base import Applied, FieldChange, Target
 
-log = logging.getLogger("kedge.aws.cloudformation")
+log = logging.getLogger("kedge.progress.aws.cloudformation")  # shown by kedge apply
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 DONE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}

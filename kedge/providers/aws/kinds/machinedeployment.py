@@ -37,7 +37,7 @@ from kedge.providers.aws.kinds.machines import (
 )
 from kedge.providers.base import Applied, FieldChange, Target
 
-log = logging.getLogger("kedge.aws.machines")
+log = logging.getLogger("kedge.progress.aws.machines")  # shown by kedge apply
 
 USER_DATA_TAG = "kedge.dev/user-data"
 ROLLOUT_BUDGET = timedelta(minutes=15)
