@@ -235,6 +235,11 @@ class AwsSession:
             self._clients.clear()
 
 
+# Assumed-role credentials of this process, by (app, role, settings): memory only.
+_SHARED: dict[tuple[Any, ...], DeferredRefreshableCredentials] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 def session_name(app: str) -> str:
     """The app's name as an STS role session name (2-64 of ``[A-Za-z0-9+=,.@-]``), so that
     CloudTrail shows which app made each call."""
@@ -263,19 +268,37 @@ class AssumedRole:
         self.settings = settings
         self.where = where
         self.name = name
+        self.injected_clock = clock
         self.clock = clock or (lambda: datetime.now(UTC))
         source = boto3.Session(botocore_session=botocore.session.Session(profile=settings.profile))
         self._sts = source.client("sts", endpoint_url=settings.endpoint_url, config=config)
         self.assumed = 0  # AssumeRole calls made
 
     def credentials(self) -> DeferredRefreshableCredentials:
-        lifetime = self.settings.session_duration
-        credentials = DeferredRefreshableCredentials(
-            refresh_using=self.fetch, method="assume-role", time_fetcher=self.clock
+        """The app's credentials for this role. A reconcile connects anew each time: the
+        credentials of the process's earlier connections are reused while they are fresh
+        (held in memory, by app, role and settings), instead of a new AssumeRole each time."""
+        key = (
+            self.name,
+            self.settings.role_arn,
+            self.settings.external_id,
+            self.settings.session_duration,
+            self.settings.profile,
+            self.settings.endpoint_url,
         )
-        credentials._advisory_refresh_timeout = min(900, lifetime // 3)  # type: ignore[attr-defined]
-        credentials._mandatory_refresh_timeout = min(600, lifetime // 6)  # type: ignore[attr-defined]
-        return credentials
+        with _SHARED_LOCK:
+            shared = _SHARED.get(key) if self.injected_clock is None else None
+            if shared is not None:
+                return shared
+            lifetime = self.settings.session_duration
+            credentials = DeferredRefreshableCredentials(
+                refresh_using=self.fetch, method="assume-role", time_fetcher=self.clock
+            )
+            credentials._advisory_refresh_timeout = min(900, lifetime // 3)  # type: ignore[attr-defined]
+            credentials._mandatory_refresh_timeout = min(600, lifetime // 6)  # type: ignore[attr-defined]
+            if self.injected_clock is None:
+                _SHARED[key] = credentials
+            return credentials
 
     def fetch(self) -> dict[str, Any]:
         request: dict[str, Any] = {
