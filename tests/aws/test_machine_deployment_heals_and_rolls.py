@@ -190,27 +190,31 @@ def test_scale_to_zero_and_delete_terminate_everything(kedge, tmp_path, aws, net
     assert instances(aws, ("pending", "running", "stopping", "stopped", "shutting-down")) == []
 
 
-def test_a_whole_network_with_its_machines_is_applied_and_pruned_in_order(kedge, tmp_path, aws, network):
+def test_machines_in_a_network_of_the_same_app_are_applied_by_reference_and_pruned(kedge, tmp_path, aws, network):
     app = tmp_path / "fleet"
     write_provider(app, aws)
     write(
         app / "net.yaml",
-        f"""
+        """
         apiVersion: aws.kedge.dev/v1
         kind: VPC
-        metadata: {{name: main}}
-        spec: {{cidrBlock: 10.9.0.0/16}}
+        metadata: {name: main}
+        spec: {cidrBlock: 10.9.0.0/16}
         ---
         apiVersion: aws.kedge.dev/v1
         kind: Subnet
-        metadata: {{name: a}}
-        spec: {{vpc: {{fromResource: {{kind: VPC, name: main, field: id}}}}, cidrBlock: 10.9.1.0/24}}
+        metadata: {name: a}
+        spec: {vpc: {fromResource: {kind: VPC, name: main, field: id}}, cidrBlock: 10.9.1.0/24}
         ---
         apiVersion: aws.kedge.dev/v1
         kind: SecurityGroup
-        metadata: {{name: nodes}}
-        spec: {{vpc: {{fromResource: {{kind: VPC, name: main, field: id}}}}}}
-        ---
+        metadata: {name: nodes}
+        spec: {vpc: {fromResource: {kind: VPC, name: main, field: id}}}
+        """,
+    )
+    write(
+        app / "machines.yaml",
+        f"""
         apiVersion: aws.kedge.dev/v1
         kind: MachineDeployment
         metadata: {{name: workers}}
@@ -231,8 +235,8 @@ def test_a_whole_network_with_its_machines_is_applied_and_pruned_in_order(kedge,
     assert subnet != network["subnet"]
     assert kedge("plan", app, "--detailed-exitcode").exit_code == 0
 
-    (app / "net.yaml").unlink()
-    result = kedge("apply", app, "--auto-approve", "--prune", "--confirm-prune", "--allow-empty")
-    assert result.exit_code == 0, result  # instances gone before their subnet and group
-    assert instances(aws) == []
-    assert aws.boto("ec2").describe_subnets(Filters=[{"Name": "subnet-id", "Values": [subnet]}])["Subnets"] == []
+    (app / "machines.yaml").unlink()
+    result = kedge("apply", app, "--auto-approve", "--prune")
+    assert result.exit_code == 0, result
+    assert instances(aws, ("pending", "running", "stopping", "stopped", "shutting-down")) == []
+    assert kedge("plan", app, "--detailed-exitcode").exit_code == 0
