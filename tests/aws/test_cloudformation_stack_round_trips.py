@@ -229,3 +229,24 @@ def test_a_change_set_that_fails_leaves_the_stack_as_it_was(kedge, tmp_path, aws
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     url = aws.boto("sqs").get_queue_url(QueueName="jobs")["QueueUrl"]
     assert aws.boto("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])["Attributes"]["DelaySeconds"] == "5"
+
+
+def test_a_template_file_symlinked_out_of_the_source_is_refused(kedge, tmp_path, aws):
+    secret = tmp_path / "elsewhere" / "secret.json"
+    write(secret, '{"Resources": {"A": {"Type": "AWS::SQS::Queue"}}}')
+    app = tmp_path / "shop"
+    provider(app, aws)
+    (app / "link.json").symlink_to(secret)
+    write(
+        app / "stack.yaml",
+        """
+        apiVersion: aws.kedge.dev/v1
+        kind: CloudFormationStack
+        metadata: {name: linked}
+        spec:
+          templateFile: link.json
+        """,
+    )
+    result = kedge("plan", app)
+    assert result.exit_code == 1, result
+    assert "spec.templateFile" in result.output and "outside the source" in result.output
