@@ -6,7 +6,9 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 
 
 import enum
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -193,7 +195,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 raise typer.Exit(0)
             if not auto_approve and saved is None and not _record_only(run):
                 _confirm()
-            failed = _apply_with_progress(engine, run)
+            with _provider_progress():
+                failed = _apply_with_progress(engine, run)
         finally:
             engine.finish(run)
             engine.close()
@@ -298,6 +301,23 @@ def _apply_with_progress(engine: "Engine", run: "AppRun") -> int:
                 f"[red]{f.result}:[/] {output.escape(str(f.change.key))}: {output.escape(f.error or '')}"
             )
     return failed + skipped
+
+
+@contextmanager
+def _provider_progress() -> Iterator[None]:
+    """What providers say while a long change runs (a stack's events, an instance replaced),
+    logged under ``kedge.progress``, goes to stderr during an apply."""
+    handler = logging.StreamHandler(output.err.file)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    logger = logging.getLogger("kedge.progress")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _show_drift(report: dict[str, Any]) -> None:

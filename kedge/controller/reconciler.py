@@ -23,6 +23,7 @@ from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
 from kedge.controller.spec import AppSpec
 from kedge.controller.status import (
+    APP_CONDITIONS,
     DEGRADED,
     HEALTHY,
     MISSING,
@@ -366,6 +367,7 @@ class Reconciler:
                 raise ConfigError(message)
             return spec.drift_interval
         status.conditions.pop("Stalled", None)
+        _resource_conditions(status, run)
         if self.on_rendered is not None:
             self.on_rendered(name, run)
         new_revision = revision != status.last_applied_revision
@@ -377,6 +379,8 @@ class Reconciler:
         else:
             self._settle(status, run, revision, pinned)
         status.summary = plan.summary()
+        if any(k not in APP_CONDITIONS for k in status.conditions):
+            status.health = DEGRADED  # an object reports trouble (RemediationPaused)
         return spec.drift_interval
 
     def _apply(
@@ -563,3 +567,18 @@ def _is_temporary(run: AppRun) -> bool:
 
 def _ready_message(status: Status) -> str:
     return status.conditions.get("Ready", {}).get("message", "")
+
+
+def _resource_conditions(status: Status, run: AppRun) -> None:
+    """What providers report about the app's objects (a paused remediation) becomes a condition
+    of the app naming each object; a condition no object reports any more is cleared."""
+    found: dict[str, list[str]] = {}
+    if run.observed is not None:
+        for r in run.rendered.resources:
+            seen = run.observed.by_identity.get(r.identity())
+            for kind, message in sorted((seen.conditions if seen else {}).items()):
+                found.setdefault(kind, []).append(f"{r.key}: {message}")
+    for kind in [k for k in status.conditions if k not in APP_CONDITIONS and k not in found]:
+        del status.conditions[kind]
+    for kind, messages in found.items():
+        status.condition(kind, True, kind, "; ".join(messages)[:2000])

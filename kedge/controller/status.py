@@ -7,6 +7,7 @@ from typing import Any
 
 SYNCED, OUT_OF_SYNC, UNKNOWN = "Synced", "OutOfSync", "Unknown"
 HEALTHY, PROGRESSING, DEGRADED, MISSING = "Healthy", "Progressing", "Degraded", "Missing"
+APP_CONDITIONS = ("Ready", "Reconciling", "Stalled")  # the rest are reported by providers
 
 
 @dataclass
@@ -33,9 +34,8 @@ class Status:
             "health": self.health,
             "lastAppliedRevision": self.last_applied_revision,
             "lastAttemptedRevision": self.last_attempted_revision,
-            "conditions": [
-                self.conditions[k] for k in ("Ready", "Reconciling", "Stalled") if k in self.conditions
-            ],
+            "conditions": [self.conditions[k] for k in APP_CONDITIONS if k in self.conditions]
+            + [c for k, c in sorted(self.conditions.items()) if k not in APP_CONDITIONS],
             "observedAt": self.observed_at,
             "summary": self.summary,
         }

@@ -23,7 +23,7 @@ from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, ResourceKey
+from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -159,9 +159,10 @@ class Engine:
             if options.check_policies
             else []
         )
+        reported = _conditions(run.rendered.resources, run.observed.by_identity)
         run.plan = Plan(
             _with_dependencies(changes, run.rendered),
-            [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts],
+            [*run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *verdicts],
         )
         return run
 
@@ -314,6 +315,17 @@ def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Ch
         out.append(
             dataclasses.replace(change, depends_on=tuple(sorted(str(k) for k in deps))) if deps else change
         )
+    return out
+
+
+def _conditions(resources: Sequence[Resource], observed: Mapping[Identity, Observation]) -> list[Diagnostic]:
+    """What providers report about objects beyond their state (a paused remediation), as
+    warnings on the resource: ``MachineDeployment/workers: RemediationPaused: ...``."""
+    out: list[Diagnostic] = []
+    for r in resources:
+        seen = observed.get(r.identity())
+        for kind, message in sorted((seen.conditions if seen else {}).items()):
+            out.append(Diagnostic.warning(f"{r.key}: {kind}: {message}", file=r.file, line=r.line))
     return out
 
 

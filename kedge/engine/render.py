@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.files import attach_files
 from kedge.manifests import CoreDocument, Decrypter, Graph, LoadResult, load_path
 from kedge.model import ConfigError, Diagnostic, Resource
 from kedge.model.diagnostics import has_errors
@@ -75,6 +76,7 @@ def render(
     ]
     configs = _bind_configs([*extra_configs, *own], diagnostics)
     resources = [_bind_resource(r, configs, diagnostics) for r in loaded.resources]
+    resources = attach_files(resources, loaded.root, diagnostics)
     _provider_checks(resources, diagnostics)
     graph = loaded.graph if not has_errors(diagnostics) else None
     return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core)

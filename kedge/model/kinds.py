@@ -29,6 +29,9 @@ class KindSpec:
     # that matches nothing in the app refers to an object outside it and adds no edge.
     # A field may name one of several kinds (Grant.objects: tables, or roles for ``on: role``).
     name_refs: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    # Spec fields that name a file relative to the manifest declaring them (a stack's
+    # ``templateFile``) -> the spec field that render fills with the file's text.
+    file_fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def group(self) -> str:

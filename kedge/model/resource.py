@@ -139,12 +139,15 @@ class Observation:
 
     ``owner`` is the app named by the ownership mark Kedge left on the object (AWS tag,
     PostgreSQL comment, file xattr), or None when the object carries none.
+    ``conditions`` are what the provider has to say about the object beyond its state
+    (condition type -> message, e.g. ``RemediationPaused``); plans show them as warnings.
     """
 
     exists: bool
     state: Mapping[str, Any] = field(default_factory=dict)
     outputs: Mapping[str, Any] = field(default_factory=dict)
     owner: str | None = None
+    conditions: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def missing(cls) -> Observation:

@@ -245,4 +245,29 @@ kind: GCSBucket
 metadata: {{name: "{{p}}"}}
 spec: {{location: US, storageClass: STANDARD, versioning: true, labels: {{team: web}}}}
 """,
+    # {ami}, {subnet}, {group}: made on the test server by the test (MachineDeployment needs them).
+    ("aws", "MachineDeployment"): f"""
+apiVersion: {AWS}
+kind: MachineDeployment
+metadata: {{name: "{{p}}"}}
+spec:
+  replicas: 2
+  template: {{imageId: "{{ami}}", instanceType: t3.micro, subnet: "{{subnet}}", securityGroups: ["{{group}}"],
+             userData: "#cloud-config\\n", tags: {{role: worker}}}}
+""",
+    ("aws", "CloudFormationStack"): f"""
+apiVersion: {AWS}
+kind: CloudFormationStack
+metadata: {{name: "{{p}}"}}
+spec:
+  parameters: {{Timeout: 30}}
+  tags: {{team: shop}}
+  template:
+    AWSTemplateFormatVersion: "2010-09-09"
+    Parameters: {{Timeout: {{Type: Number, Default: 30}}}}
+    Resources:
+      Jobs:
+        Type: AWS::SQS::Queue
+        Properties: {{QueueName: "{{p}}-jobs", VisibilityTimeout: {{Ref: Timeout}}, DelaySeconds: 5}}
+""",
 }

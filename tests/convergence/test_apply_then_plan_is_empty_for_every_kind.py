@@ -77,7 +77,17 @@ def test_aws_kind_converges(kind: str, kedge, aws, tmp_path: Path) -> None:
         f'spec: {{provider: aws, settings: {{region: us-east-1, endpointURL: "{aws.endpoint}"}}}}\n'
     )
     prefix = f"conv-{kind.lower()}"
-    _converges(kedge, _app(tmp_path, config, SAMPLES[("aws", kind)], p=prefix))
+    extra = _machine_network(aws) if kind == "MachineDeployment" else {}
+    _converges(kedge, _app(tmp_path, config, SAMPLES[("aws", kind)], p=prefix, **extra))
+
+
+def _machine_network(aws) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    ec2 = aws.boto("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="conv-nodes", Description="nodes", VpcId=vpc)["GroupId"]
+    ami = ec2.register_image(Name="conv-node", RootDeviceName="/dev/xvda")["ImageId"]
+    return {"ami": ami, "subnet": subnet, "group": group}
 
 
 @pytest.mark.parametrize("kind", _kinds("azure"))

@@ -8,6 +8,7 @@ calls AWS cannot batch. Local checks run before any call that would change somet
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,7 +20,8 @@ from kedge.providers.aws.kinds import HANDLERS
 from kedge.providers.aws.kinds.base import Context, Handler
 from kedge.providers.aws.objects import S3Objects
 from kedge.providers.aws.session import AwsSession
-from kedge.providers.base import Applied, FieldChange, Target
+from kedge.providers.aws.watch import QueueWatch
+from kedge.providers.base import Applied, FieldChange, Target, WatchEvent
 
 
 class AwsClient:
@@ -84,6 +86,10 @@ class AwsClient:
             raise ConfigError(f"{target.key}: only an S3Bucket holds objects to copy")
         self._handler(target.key.kind).check(target)
         return S3Objects(self.session.client("s3"), target.external_id)
+    def watch(self, stop: threading.Event | None = None) -> Iterator[WatchEvent]:
+        """Change events from ``settings.eventQueue`` (see ``kedge.providers.aws.watch``)."""
+        queue = self.session.settings.event_queue
+        return QueueWatch(self.session, queue).watch(stop) if queue else iter(())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
