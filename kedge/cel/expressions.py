@@ -115,7 +115,9 @@ class Bindings:
         self._converted: dict[tuple[str, str], Any] = {}
 
     def activation(self, expression: Expression) -> dict[str, Any]:
-        return {v: self.variable(v, expression.fields(v)) for v in expression.variables if v in self.documents}
+        return {
+            v: self.variable(v, expression.fields(v)) for v in expression.variables if v in self.documents
+        }
 
     def variable(self, variable: str, fields: frozenset[str] | None) -> Any:
         document = self.documents[variable]

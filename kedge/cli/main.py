@@ -63,8 +63,10 @@ def handle_errors(fn: F) -> F:
 
 def _register() -> None:
     from kedge.cli import audit, client, demo, explain, oneshot, secret, serve
+    from kedge.cli import render as render_cli
 
     oneshot.register(app, handle_errors)
+    render_cli.register(app, handle_errors)
     explain.register(app, handle_errors)
     serve.register(app, handle_errors)
     demo.register(app, handle_errors)

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kedge.cli import output
 from kedge.engine import AppRun, Engine, Options
 from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
+from kedge.engine.platform import expander, load_platform
 from kedge.engine.render import render
 from kedge.model import ConfigError
 from kedge.planning.policy import compile_policies
@@ -41,6 +42,14 @@ OutOpt = Annotated[Format, typer.Option("-o", "--output", help="Output format.")
 PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete resources that left the source.")]
 AllowEmptyOpt = Annotated[bool, typer.Option("--allow-empty", help="Allow a prune of everything.")]
 ConfirmPruneOpt = Annotated[bool, typer.Option("--confirm-prune", help="Confirm a prune of more than half.")]
+PlatformOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--platform",
+        help="A directory of Definitions and Compositions (repeatable).",
+        show_default=False,
+    ),
+]
 
 
 def default_db(path: Path) -> str:
@@ -55,25 +64,28 @@ def app_name(path: Path, app: str | None) -> str:
     return base.name or "default"
 
 
-def _engine(path: Path, db: str | None) -> Engine:
+def _engine(path: Path, db: str | None, platform: list[Path] | None = None) -> Engine:
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
-    return Engine(Store.open(db or default_db(path)))
+    documents = load_platform(platform or [])
+    return Engine(Store.open(db or default_db(path)), platform=expander(documents))
 
 
-def _planned(path: Path, db: str | None, app: str | None, options: Options) -> tuple[Engine, AppRun]:
-    engine = _engine(path, db)
+def _planned(
+    path: Path, db: str | None, app: str | None, options: Options, platform: list[Path] | None = None
+) -> tuple[Engine, AppRun]:
+    engine = _engine(path, db, platform)
     return engine, engine.plan(app_name(path, app), path, options)
 
 
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @app.command()
     @handle
-    def validate(path: PathArg, fmt: OutOpt = Format.text) -> None:
+    def validate(path: PathArg, fmt: OutOpt = Format.text, platform: PlatformOpt = None) -> None:
         """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        rendered = render(path)
+        rendered = render(path, expand=expander(load_platform(platform or [])))
         _, policy_problems = compile_policies([d for d in rendered.core if d.kind == "Policy"])
         rendered.diagnostics.extend(policy_problems)
         if fmt is Format.json:
@@ -99,9 +111,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """Show what apply would change. Observes, never changes anything."""
-        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
             _show_plan(run, fmt)
         finally:
@@ -123,9 +136,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """Plan, confirm, then make the real world match the manifests."""
-        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
             _show_plan(run, Format.text)
             if not run.plan.ok:
@@ -142,9 +156,15 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
     @app.command()
     @handle
-    def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
+    def drift(
+        path: PathArg,
+        fmt: OutOpt = Format.text,
+        db: DbOpt = None,
+        app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
+    ) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
-        engine, run = _planned(path, db, app_opt, Options(check_policies=False))
+        engine, run = _planned(path, db, app_opt, Options(check_policies=False), platform)
         try:
             if not run.plan.ok:
                 output.diagnostics(run.plan.diagnostics)

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedge.compositions import ClaimExpander
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.observe import Connections, Observed, observe
+from kedge.engine.platform import expander
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
@@ -76,8 +78,11 @@ class Engine:
         env: Mapping[str, str] | None = None,
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
+        platform: ClaimExpander | None = None,
     ) -> None:
         self.store = store
+        # Definitions and Compositions of the server or --platform; the app's own are allowed.
+        self.platform = platform or expander()
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -91,8 +96,12 @@ class Engine:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
-        return AppRun(app, options, render(path, self.extra_configs, self.env))
+    def render(
+        self, app: str, path: Path, options: Options = Options(), *, platform_app: bool = True
+    ) -> AppRun:
+        """``platform_app``: the app may declare Definitions and Compositions of its own."""
+        expand = self.platform.for_app(platform_app)
+        return AppRun(app, options, render(path, self.extra_configs, self.env, expand=expand))
 
     def plan(
         self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None

@@ -13,6 +13,7 @@ from kedge.model.errors import (
 )
 from kedge.model.kinds import KindSpec
 from kedge.model.resource import (
+    ClaimRef,
     DeletionPolicy,
     Identity,
     InventoryEntry,
@@ -25,6 +26,7 @@ from kedge.model.values import UNKNOWN, Reference, Secret, Unknown
 
 __all__ = [
     "UNKNOWN",
+    "ClaimRef",
     "ConfigError",
     "ConflictError",
     "DeletionPolicy",
