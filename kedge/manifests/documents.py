@@ -150,9 +150,8 @@ def read_document(
         )
     if claims and meta.CLAIM_API_VERSION.match(api_version):
         if name is not None and spec_value is not None and meta.KIND.match(kind):
-            out.claim = ClaimDocument(
-                api_version, kind, name, spec_value, labels, annotations, file, doc.line, values.base_dir, lines
-            )
+            where = (file, doc.line, values.base_dir, lines)
+            out.claim = ClaimDocument(api_version, kind, name, spec_value, labels, annotations, *where)
         elif not meta.KIND.match(kind):
             problems.append(Problem("a kind is a capitalised name such as ObjectStore", ("kind",)))
         return out

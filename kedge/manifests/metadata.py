@@ -22,7 +22,8 @@ NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
 API_VERSION = re.compile(r"^([a-z0-9-]+\.)?kedge\.dev/v[0-9]+[a-z0-9]*$")
 # A claim's apiVersion: a Definition's group (a DNS name outside kedge.dev) and version.
-CLAIM_API_VERSION = re.compile(r"^(?![a-z0-9.-]*kedge\.dev/)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+/v[0-9]+[a-z0-9]*$")
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+CLAIM_API_VERSION = re.compile(rf"^(?![a-z0-9.-]*kedge\.dev/){_LABEL}(\.{_LABEL})+/v[0-9]+[a-z0-9]*$")
 _FIELD_PATH = re.compile(r"^[^\s.,]+(\.[^\s.,]+)*$")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kedge.model import Diagnostic, Resource, ResourceKey
+from kedge.model import ClaimRef, Diagnostic, Resource, ResourceKey
 from kedge.model.diagnostics import has_errors
 from kedge.model.values import redact
 
@@ -44,10 +44,16 @@ class Change:
     adopt: bool = False  # the change takes over an existing unowned object
     drift: bool = False  # the object exists and differs from the desired state
     statements: Sequence[str] = ()  # what the provider will run (DDL), when it can tell
+    claim: ClaimRef | None = None  # deletes only: the claim that composed it (from the inventory)
 
     @property
     def is_change(self) -> bool:
         return self.action is not Action.NOOP
+
+    @property
+    def claim_ref(self) -> ClaimRef | None:
+        """The claim whose composed resource this is; None for a plain resource."""
+        return self.resource.claim if self.resource is not None else self.claim
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +63,7 @@ class Change:
             "name": self.key.name,
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
+            "claim": claim.to_json() if (claim := self.claim_ref) is not None else None,
             **({"statements": list(self.statements)} if self.statements else {}),
         }
 

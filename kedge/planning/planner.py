@@ -187,14 +187,14 @@ def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | 
     before = observed.state
     forget = _forget_reason(inp.app, e, observed)
     if forget:
-        return Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True), None
+        return Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True, claim=e.claim), None
     if e.annotation("prevent-destroy").lower() == "true":
         msg = (
             f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
             "remove the annotation in git first, or put the resource back"
         )
         return None, Diagnostic.error(msg)
-    return Change(Action.DELETE, e.key, before, None, reason=why), None
+    return Change(Action.DELETE, e.key, before, None, reason=why, claim=e.claim), None
 
 
 def _forget_reason(app: str, e: InventoryEntry, observed: Observation) -> str:
