@@ -154,6 +154,7 @@ def _freeze(value: Any) -> Any:
     return json.dumps(value, default=str)
 
 
+_CLASS = re.compile(r"<class '(?:[\w.]*\.)?(\w+?)(?:Type)?'>")
 _parse_lock = threading.Lock()
 
 # cel-python logs the whole evaluation context at DEBUG on every step: far too much for an
@@ -386,7 +387,7 @@ def describe(err: CELEvalError) -> str:
         text = f"no such key {str(args[2][0])!r}"
     if len(args) > 1 and args[1] is KeyError:
         text += " (test optional fields with has())"
-    text = " ".join(text.split())
+    text = _CLASS.sub(lambda m: m.group(1).lower(), " ".join(text.split()))
     return text if len(text) <= 200 else text[:197] + "..."
 
 

@@ -99,8 +99,8 @@ class ClaimExpander:
     ) -> list[ComposedDocument]:
         """One claim's composed manifests; on an error, none (and the error in ``out``)."""
         definition = _definition(platform, claim, out)
-        if definition is None:
-            return []
+        if definition is None or definition.kind in platform.broken:
+            return []  # a broken Definition or Composition is reported where it is written
         holes = references(claim.spec)
         problems = validate(claim.spec, definition.strict_schema, holes=holes)
         if problems:
@@ -143,6 +143,7 @@ class _Expansion:
         try:
             for item in self.composition.resources:
                 base: FieldPath = ("spec", "resources", item.index)
+                self._current = base
                 if item.include_when is not None and not self._include(
                     item.include_when, (*base, "includeWhen")
                 ):
@@ -150,12 +151,12 @@ class _Expansion:
                     continue
                 gone = sorted(item.template.refs & self.excluded)
                 if gone:
+                    at = [h.path for h in item.template.holes if h.expression.variables & self.excluded]
                     raise FillError(
                         f"resource {item.id!r} reads {', '.join(gone)}, which includeWhen left out for this "
                         "claim; guard it with the same includeWhen, or read it only when it exists",
-                        ("template",),
+                        ("template", *(at[0] if at else ())),
                     )
-                self._current = base
                 body = item.template.fill(self._evaluate, self._output)
                 self._add(item.id, item.index, body)
             self._call_function()

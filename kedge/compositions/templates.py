@@ -181,6 +181,6 @@ def _fill_piece(piece: Piece, evaluate: Evaluate, output: OutputRef) -> Any:
             raise FillError(
                 f"${{{part.expression.text}}} gave {kind}; inside a longer string it must give a "
                 "string, a number or a boolean",
-                part.path,
+                ("template", *part.path),
             )
     return "".join(text)

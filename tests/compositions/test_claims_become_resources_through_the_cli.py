@@ -44,7 +44,10 @@ def test_include_when_leaves_a_resource_out(kedge, local_app, platform_dir) -> N
 
 def test_whole_expression_keeps_its_type(kedge, local_app, platform_dir) -> None:
     composition = platform_dir().joinpath("composition.yaml").read_text()
-    composition = composition.replace('content: "${claim.spec.greeting}"', 'content: "${claim.spec.greeting}"\n          mode: "${claim.spec.debug ? \'0600\' : \'0644\'}"')
+    composition = composition.replace(
+        'content: "${claim.spec.greeting}"',
+        "content: \"${claim.spec.greeting}\"\n          mode: \"${claim.spec.debug ? '0600' : '0644'}\"",
+    )
     app, _ = local_app(CLAIM.format(name="shop"))
     platform = platform_dir(composition=composition)
     result = kedge("render", app, "--platform", platform, "-o", "json")
@@ -73,7 +76,9 @@ def test_apply_then_plan_is_empty_and_changes_name_their_claim(kedge, local_app,
 
 
 def test_deleting_a_claim_prunes_what_it_composed(kedge, local_app, platform_dir) -> None:
-    plain = "---\napiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {name: keep}\nspec: {path: keep.txt}\n"
+    plain = (
+        "---\napiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {name: keep}\nspec: {path: keep.txt}\n"
+    )
     app, root = local_app(CLAIM.format(name="shop") + "---\n" + CLAIM.format(name="blog") + plain)
     platform = platform_dir()
     assert kedge("apply", app, "--platform", platform, "--auto-approve").exit_code == 0
