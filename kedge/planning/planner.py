@@ -187,7 +187,8 @@ def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | 
     before = observed.state
     forget = _forget_reason(inp.app, e, observed)
     if forget:
-        return Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True, claim=e.claim), None
+        change = Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True, claim=e.claim)
+        return change, None
     if e.annotation("prevent-destroy").lower() == "true":
         msg = (
             f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
