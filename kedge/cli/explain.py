@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from kedge.cli import output
-from kedge.cli.oneshot import Format, OutOpt
+from kedge.cli import claims
+from kedge.cli.oneshot import Format, OutOpt, PlatformOpt
 from kedge.model import ConfigError, KindSpec
 from kedge.providers import registry
 
@@ -39,9 +40,17 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     def explain(
         kind: Annotated[str, typer.Argument(help="Kind name, e.g. File or postgres.kedge.dev/v1/Role.")],
         fmt: OutOpt = Format.text,
+        platform: PlatformOpt = None,
     ) -> None:
         """Show a kind's fields, defaults, outputs (for fromResource) and JSON Schema."""
-        spec = find_kind(kind)
+        try:
+            spec = find_kind(kind)
+        except ConfigError:
+            found = claims.find_definition(kind, platform or [])
+            if found is None:
+                raise
+            claims.explain_definition(*found, as_json=fmt is Format.json)
+            return
         if fmt is Format.json:
             output.print_json(
                 {
