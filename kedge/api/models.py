@@ -131,6 +131,7 @@ class ResourceView(View):
     name: str
     status: str
     dependsOn: list[str] = []
+    claim: dict[str, str] | None = Field(default=None, description="{kind, name} of the claim that composed it")
 
 
 class PlanView(View):

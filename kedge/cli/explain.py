@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from kedge.cli import output
-from kedge.cli import claims
+from kedge.cli import claims, output
 from kedge.cli.oneshot import Format, OutOpt, PlatformOpt
 from kedge.model import ConfigError, KindSpec
 from kedge.providers import registry

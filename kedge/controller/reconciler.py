@@ -167,7 +167,9 @@ class Reconciler:
                 return cached.rendered
         fetched = self._fetch(name, spec, status, revision)
         try:
-            rendered = self.engine.render(name, fetched.directory).rendered
+            rendered = self.engine.render(
+                name, fetched.directory, Options(platform_app=spec.platform)
+            ).rendered
         finally:
             fetched.cleanup()
         rendered.diagnostics.extend(fetched.diagnostics)

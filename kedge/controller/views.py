@@ -77,6 +77,7 @@ def resources_view(run: AppRun) -> list[dict[str, Any]]:
                 "name": r.key.name,
                 "status": state,
                 "dependsOn": deps,
+                "claim": claim.to_json() if (claim := r.claim) is not None else None,
             }
         )
     return out

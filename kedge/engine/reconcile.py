@@ -47,6 +47,7 @@ class Options:
     actor: str = "cli"
     check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
     app_labels: Mapping[str, str] = field(default_factory=dict)
+    platform_app: bool = True  # may declare Definitions and Compositions (one-shot: always)
 
 
 @dataclass
@@ -96,11 +97,8 @@ class Engine:
 
     # -- steps -------------------------------------------------------------------------------
 
-    def render(
-        self, app: str, path: Path, options: Options = Options(), *, platform_app: bool = True
-    ) -> AppRun:
-        """``platform_app``: the app may declare Definitions and Compositions of its own."""
-        expand = self.platform.for_app(platform_app)
+    def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
+        expand = self.platform.for_app(options.platform_app)
         return AppRun(app, options, render(path, self.extra_configs, self.env, expand=expand))
 
     def plan(

@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from kedge.controller.api import ControlPlane, NotFound
 from kedge.store import Store
 from kedge.ui import graph
+from kedge.ui.claims import claim_tree
 from kedge.ui.render import page
 
 SYNC = ("Synced", "OutOfSync", "Unknown")
@@ -187,6 +188,7 @@ class Site:
             resources = self.control.resources(name)
             context["resources"] = resources
             context["graph"] = graph.layout(resources)
+            context["claims"] = claim_tree(resources)
         if "diff" in sections and len(sections) == 1:  # the full page loads the diff lazily
             context["plan"] = self.control.diff(name)
         if "history" in sections:
