@@ -131,7 +131,7 @@ class ResourceView(View):
     name: str
     status: str
     dependsOn: list[str] = []
-    claim: dict[str, str] | None = Field(default=None, description="{kind, name} of the claim that composed it")
+    claim: dict[str, str] | None = Field(default=None, description="Its claim: {kind, name}.")
 
 
 class PlanView(View):

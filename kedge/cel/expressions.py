@@ -82,7 +82,7 @@ class Result:
 @dataclass(frozen=True, eq=False)
 class Expression:
     text: str
-    ast: Node
+    ast: Node | None  # None for a plain field path, read without the interpreter
     reads: tuple[Path, ...]  # (variable, field, ...); (variable,) alone reads all of it
     path: Path | None = None  # set when the expression is a plain field path
 
@@ -182,6 +182,10 @@ def compile_expression(text: str, variables: frozenset[str] = VARIABLES) -> Expr
     """The compiled expression, or a message saying why it does not compile."""
     if len(text) > MAX_TEXT:
         return f"the expression is longer than {MAX_TEXT} characters"
+    path = _plain_path(text)
+    if path is not None and path[0] in variables:
+        # A field path needs no parser (building cel-python's takes a noticeable part of a second).
+        return Expression(text, None, (path,), path)
     try:
         with _parse_lock:
             ast = _environment().compile(text)
@@ -197,10 +201,13 @@ def compile_expression(text: str, variables: frozenset[str] = VARIABLES) -> Expr
         names = ", ".join(repr(n) for n in sorted(unknown))
         seen = ", ".join(f"`{v}`" for v in sorted(variables))
         return f"unknown name {names}; the expression sees only {seen} (and macro variables)"
-    path: Path | None = None
+    return Expression(text, ast, reads, _plain_path(text))
+
+
+def _plain_path(text: str) -> Path | None:
     if _FIELD_CHAIN.match(text) and not _RESERVED.intersection(text.strip().split(".")):
-        path = tuple(text.strip().split("."))
-    return Expression(text, ast, reads, path)
+        return tuple(text.strip().split("."))
+    return None
 
 
 def _syntax_message(text: str, err: CELParseError) -> str:
@@ -306,6 +313,11 @@ class _Deadline:
 
 def evaluate(expression: Expression, bindings: Bindings, deadline: float, clock: Clock) -> Outcome:
     """Run a true-or-false ``expression`` on ``bindings``; stop at ``deadline`` by ``clock``."""
+    if expression.ast is None:
+        read = evaluate_value(expression, bindings, deadline, clock)
+        if read.error is not None or isinstance(read.value, bool):
+            return Outcome(value=bool(read.value), error=read.error)
+        return Outcome(error=f"the expression must be true or false (it gave a {_plain_type(read.value)})")
     evaluator = _Evaluator(expression.ast, _base_activation(), _Deadline(deadline, clock))
     try:
         value = evaluator.evaluate(bindings.activation(expression))
@@ -324,8 +336,8 @@ def evaluate(expression: Expression, bindings: Bindings, deadline: float, clock:
 
 def evaluate_value(expression: Expression, bindings: Bindings, deadline: float, clock: Clock) -> Result:
     """The value of ``expression`` as plain JSON; a plain field path is read without the interpreter."""
-    if expression.path is not None:
-        return _read_path(bindings.documents, expression.path)
+    if expression.path is not None or expression.ast is None:
+        return _read_path(bindings.documents, expression.path or ())
     evaluator = _Evaluator(expression.ast, _base_activation(), _Deadline(deadline, clock))
     try:
         value = evaluator.evaluate(bindings.activation(expression))
@@ -375,7 +387,8 @@ def to_plain(value: Any) -> Any:
 def _plain_type(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
-    return {int: "int", float: "double", str: "string", list: "list"}.get(type(value), "null")
+    names = {int: "int", float: "double", str: "string", list: "list", dict: "map"}
+    return names.get(type(value), "null")
 
 
 def describe(err: CELEvalError) -> str:

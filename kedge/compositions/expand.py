@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kedge.cel import Bindings, Clock, Expression, evaluate_value
+from kedge.cel import Bindings, Clock, Expression, Result, evaluate_value
 from kedge.compositions.choose import choose
 from kedge.compositions.platform import PLATFORM_KINDS, Composition, Definition, Platform, build_platform
 from kedge.compositions.schemas import references, with_defaults
@@ -31,6 +31,7 @@ from kedge.model import Diagnostic
 from kedge.model.resource import ANNOTATION_PREFIX, CLAIM_ANNOTATION
 
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
+MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
 INHERITED = ("deletion-policy", "prevent-destroy", "management-policy")
 
 # A composition function: the claim (as expressions see it) and the manifests composed so far,
@@ -54,6 +55,27 @@ class ClaimExpander:
         self.functions = dict(functions or {})
         self.clock = clock
         self._compiled: list[tuple[Platform, list[Diagnostic]]] = []  # shared with for_app copies
+        self._results: dict[tuple[int, Any], Result] = {}  # shared too; keys hold id(expression)
+
+    def evaluate(self, expression: Expression, bindings: Bindings) -> Result:
+        """The value of ``expression``; claims that agree on what it reads share one evaluation.
+
+        A run that is stopped is tried once more: the CPU clock of the thread also counts a
+        garbage collection that happened to run inside the evaluation.
+        """
+        key = (id(expression), expression.key(bindings.documents))
+        cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        for _ in range(2):
+            start = self.clock()
+            result = evaluate_value(expression, bindings, start + PER_EVALUATION, self.clock)
+            if not result.stopped:
+                break
+        if len(self._results) >= MAX_CACHED:
+            self._results.clear()
+        self._results[key] = result
+        return result
 
     def for_app(self, allow_declared: bool) -> ClaimExpander:
         """The same platform, for an app that may (or may not) declare its own."""
@@ -176,8 +198,10 @@ class _Expansion:
         return self._value(hole.expression, ("template", *hole.path))
 
     def _value(self, expression: Expression, path: FieldPath) -> Any:
-        start = self.expander.clock()
-        result = evaluate_value(expression, self.bindings, start + PER_EVALUATION, self.expander.clock)
+        if expression.path is not None:  # a plain field path: a lookup, nothing to cache
+            result = evaluate_value(expression, self.bindings, 0.0, self.expander.clock)
+        else:
+            result = self.expander.evaluate(expression, self.bindings)
         if result.stopped:
             raise FillError(
                 f"${{{expression.text}}} ran longer than {PER_EVALUATION * 1000:g} ms and was stopped", path
