@@ -6,8 +6,10 @@
 Per claim: find its Definition, check the spec against the strict schema (defaults filled in),
 choose a Composition (``kedge.dev/composition``, ``kedge.dev/composition-selector``, the
 Definition's ``defaultComposition``, or the only one), then fill each template in order.
-Composed manifests carry ``kedge.dev/claim: Kind/name`` and, unless the template says
-otherwise, the claim's ``deletion-policy``, ``prevent-destroy`` and ``management-policy``.
+Composed manifests carry ``kedge.dev/claim: Kind/name``, ``kedge.dev/depends-on`` the composed
+resources their expressions read (so they are created after them and deleted before them) and,
+unless the template says otherwise, the claim's ``deletion-policy``, ``prevent-destroy`` and
+``management-policy``.
 A claim with an error composes nothing; the error names the claim's file and line and, for
 an expression, the Composition's file and line too.
 """
@@ -33,6 +35,7 @@ from kedge.model.resource import ANNOTATION_PREFIX, CLAIM_ANNOTATION
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
 MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
 INHERITED = ("deletion-policy", "prevent-destroy", "management-policy")
+DEPENDS_ON = ANNOTATION_PREFIX + "depends-on"
 
 # A composition function: the claim (as expressions see it) and the manifests composed so far,
 # in; the manifests to add, out. Installed through the ``kedge.functions`` entry point group.
@@ -180,7 +183,7 @@ class _Expansion:
                         ("template", *(at[0] if at else ())),
                     )
                 body = item.template.fill(self._evaluate, self._output)
-                self._add(item.id, item.index, body)
+                self._add(item.id, item.index, body, item.after)
             self._call_function()
         except FillError as err:
             out.append(self._error(str(err), err.path))
@@ -217,7 +220,8 @@ class _Expansion:
         body = target.body
         return {"fromResource": {"kind": body["kind"], "name": body["metadata"]["name"], "field": field}}
 
-    def _add(self, resource_id: str, index: int, body: Any) -> None:
+    def _add(self, resource_id: str, index: int, body: Any, after: frozenset[str] = frozenset()) -> None:
+        """Mark ``body`` with its claim and order it after the resources its expressions read."""
         if (
             not isinstance(body, dict)
             or not isinstance(body.get("apiVersion"), str)
@@ -232,6 +236,11 @@ class _Expansion:
             if key in self.claim.annotations:
                 annotations.setdefault(key, self.claim.annotations[key])
         annotations[CLAIM_ANNOTATION] = f"{self.claim.kind}/{self.claim.name}"
+        reads = [self.documents[i] for i in sorted(after) if i in self.documents]
+        if reads:
+            written = [d.strip() for d in annotations.get(DEPENDS_ON, "").split(",") if d.strip()]
+            needed = [f"{d['kind']}/{d['metadata']['name']}" for d in reads]
+            annotations[DEPENDS_ON] = ",".join(dict.fromkeys([*written, *needed]))
         metadata["annotations"] = annotations
         body = {**body, "metadata": metadata}
         doc = self.composition.document
