@@ -26,10 +26,10 @@ from kedge.compositions.choose import choose
 from kedge.compositions.platform import PLATFORM_KINDS, Composition, Definition, Platform, build_platform
 from kedge.compositions.schemas import references, with_defaults
 from kedge.compositions.templates import FillError, Hole
-from kedge.manifests import ClaimDocument, ComposedDocument, CoreDocument
+from kedge.manifests import ClaimDocument, ComposedDocument, CoreDocument, Expansion
 from kedge.manifests.problems import FieldPath, Problem, to_diagnostic
 from kedge.manifests.schema import validate
-from kedge.model import Diagnostic
+from kedge.model import Diagnostic, Reference
 from kedge.model.resource import ANNOTATION_PREFIX, CLAIM_ANNOTATION
 
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
@@ -96,9 +96,7 @@ class ClaimExpander:
             self._compiled.append(build_platform(self.base))
         return self._compiled[0]
 
-    def __call__(
-        self, claims: Sequence[ClaimDocument], core: Sequence[CoreDocument]
-    ) -> tuple[list[ComposedDocument], list[Diagnostic]]:
+    def __call__(self, claims: Sequence[ClaimDocument], core: Sequence[CoreDocument]) -> Expansion:
         declared = [d for d in core if d.kind in PLATFORM_KINDS]
         diagnostics: list[Diagnostic] = []
         if declared and not self.allow_declared:
@@ -114,27 +112,30 @@ class ClaimExpander:
             declared = []
         platform, problems = self.platform(declared)
         diagnostics.extend(problems)
-        composed: list[ComposedDocument] = []
+        result = Expansion(diagnostics=diagnostics)
         for claim in claims:
-            composed.extend(self.expand(platform, claim, diagnostics))
-        return composed, diagnostics
+            composed, outputs = self.expand(platform, claim, diagnostics)
+            result.composed.extend(composed)
+            if outputs:
+                result.outputs[(claim.kind, claim.name)] = outputs
+        return result
 
     def expand(
         self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]
-    ) -> list[ComposedDocument]:
-        """One claim's composed manifests; on an error, none (and the error in ``out``)."""
+    ) -> tuple[list[ComposedDocument], dict[str, Any]]:
+        """One claim's composed manifests and outputs; on an error, none (and the error in ``out``)."""
         definition = _definition(platform, claim, out)
         if definition is None or definition.kind in platform.broken:
-            return []  # a broken Definition or Composition is reported where it is written
+            return [], {}  # a broken Definition or Composition is reported where it is written
         holes = references(claim.spec)
         problems = validate(claim.spec, definition.strict_schema, holes=holes)
         if problems:
             out.extend(_claim_error(claim, p) for p in problems)
-            return []
+            return [], {}
         chosen = choose(platform, definition, claim)
         if isinstance(chosen, Problem):
             out.append(_claim_error(claim, chosen))
-            return []
+            return [], {}
         spec = with_defaults(dict(claim.spec), definition.schema)
         return _Expansion(self, chosen, claim, spec).run(out)
 
@@ -164,7 +165,7 @@ class _Expansion:
         self.composed: dict[str, ComposedDocument] = {}
         self._current: FieldPath = ("spec",)  # the field being filled, for error lines
 
-    def run(self, out: list[Diagnostic]) -> list[ComposedDocument]:
+    def run(self, out: list[Diagnostic]) -> tuple[list[ComposedDocument], dict[str, Any]]:
         try:
             for item in self.composition.resources:
                 base: FieldPath = ("spec", "resources", item.index)
@@ -185,10 +186,26 @@ class _Expansion:
                 body = item.template.fill(self._evaluate, self._output)
                 self._add(item.id, item.index, body, item.after)
             self._call_function()
+            outputs = self._outputs()
         except FillError as err:
             out.append(self._error(str(err), err.path))
-            return []
-        return list(self.composed.values())
+            return [], {}
+        return list(self.composed.values()), outputs
+
+    def _outputs(self) -> dict[str, Any]:
+        """The claim's outputs: values, or References to the composed resources' outputs."""
+        self._current = ("spec",)
+        outputs: dict[str, Any] = {}
+        for name, template in self.composition.outputs.items():
+            gone = sorted(template.refs & self.excluded)
+            if gone:
+                continue  # an output of a resource left out: the claim does not offer it
+            outputs[name] = template.fill(self._evaluate, self._reference)
+        return outputs
+
+    def _reference(self, resource_id: str, field: str, path: FieldPath) -> Reference:
+        body = self.composed[resource_id].body
+        return Reference(body["kind"], body["metadata"]["name"], field)
 
     def _include(self, expression: Expression, path: FieldPath) -> bool:
         self._current = path[:-1]

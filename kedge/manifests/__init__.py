@@ -10,7 +10,14 @@ kind lookup.
 """
 
 from kedge.manifests.core_schemas import CORE_API_VERSION, CORE_SCHEMAS
-from kedge.manifests.documents import ClaimDocument, ComposedDocument, CoreDocument, KindLookup, Lines
+from kedge.manifests.documents import (
+    ClaimDocument,
+    ComposedDocument,
+    CoreDocument,
+    Expansion,
+    KindLookup,
+    Lines,
+)
 from kedge.manifests.files import MAX_APP_BYTES, MAX_FILE_BYTES
 from kedge.manifests.graph import Graph, build_graph, resolve_references
 from kedge.manifests.loader import Expander, LoadResult, load_path, load_text
@@ -28,6 +35,7 @@ __all__ = [
     "CoreDocument",
     "Decrypter",
     "Expander",
+    "Expansion",
     "Graph",
     "KindLookup",
     "Lines",

@@ -94,6 +94,16 @@ class ComposedDocument:
 
 
 @dataclass
+class Expansion:
+    """What an expander gives back for an app's claims."""
+
+    composed: list[ComposedDocument] = field(default_factory=list)
+    diagnostics: list[Any] = field(default_factory=list)  # Diagnostic
+    # (claim kind, claim name) -> output -> a value, or a kedge.model.Reference to a composed resource
+    outputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
 class Outcome:
     key: ResourceKey | None = None  # known even when the document has errors
     resource: Resource | None = None  # a draft when the document has errors

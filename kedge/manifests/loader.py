@@ -21,11 +21,13 @@ from kedge.manifests.documents import (
     ClaimDocument,
     ComposedDocument,
     CoreDocument,
+    Expansion,
     KindLookup,
     Lines,
     Outcome,
     read_document,
 )
+from kedge.manifests.claim_outputs import point_at_composed
 from kedge.manifests.files import MAX_FILE_BYTES, read_files
 from kedge.manifests.graph import Graph, build_graph
 from kedge.manifests.problems import FieldPath, Problem, format_path, to_diagnostic
@@ -36,10 +38,8 @@ from kedge.model.diagnostics import has_errors
 
 EXTERNAL_NAME = "kedge.dev/external-name"
 
-# Claims and the app's core documents in, composed manifests and diagnostics out.
-Expander = Callable[
-    [Sequence[ClaimDocument], Sequence[CoreDocument]], tuple[Sequence[ComposedDocument], list[Diagnostic]]
-]
+# Claims and the app's core documents in; composed manifests, diagnostics and outputs out.
+Expander = Callable[[Sequence[ClaimDocument], Sequence[CoreDocument]], Expansion]
 
 
 @dataclass
@@ -244,10 +244,16 @@ class _Loader:
 
     def finish(self, root: Path) -> LoadResult:
         if self.expand is not None and (self.claims or any(d.kind in _PLATFORM for d in self.core)):
-            composed, problems = self.expand(self.claims, self.core)
-            self.diagnostics.extend(problems)
-            for document in composed:
+            expansion = self.expand(self.claims, self.core)
+            self.diagnostics.extend(expansion.diagnostics)
+            for document in expansion.composed:
                 self.add_composed(document)
+            if expansion.outputs:
+                self.resources, problems = point_at_composed(self.resources, expansion.outputs)
+                self.drafts, _ = point_at_composed(self.drafts, expansion.outputs)
+                self.diagnostics.extend(problems)
+            # A claim exists as far as references go (its outputs were handled above).
+            self.failed_keys.extend(ResourceKey(c.api_version, c.kind, c.name) for c in self.claims)
         graph, graph_diagnostics = build_graph(self.resources, also_defined=self.failed_keys)
         if len(self.drafts) != len(self.resources):
             # Judge references from failed documents too; the graph itself holds valid ones only.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import yaml
@@ -106,3 +107,21 @@ def test_definitions_may_sit_beside_the_claims(kedge, local_app, platform_dir) -
     result = kedge("render", app, "-o", "json")
     assert result.exit_code == 0, result
     assert len(json.loads(result.stdout)["manifests"]) == 3
+
+
+def test_a_plain_resource_reads_a_claims_output(kedge, local_app, platform_dir) -> None:
+    reader = (
+        "---\napiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {name: checksum}\n"
+        "spec:\n  path: checksum.txt\n  content: {fromResource: {kind: AppConfig, name: shop, field: motd}}\n"
+    )
+    app, root = local_app(CLAIM.format(name="shop") + reader)
+    platform = platform_dir()
+    applied = kedge("apply", app, "--platform", platform, "--auto-approve")
+    assert applied.exit_code == 0, applied
+    assert (root / "checksum.txt").read_text() == hashlib.sha256(b"hello").hexdigest()
+    assert kedge("plan", app, "--platform", platform, "--detailed-exitcode").exit_code == 0
+
+    write(app / "resources.yaml", CLAIM.format(name="shop") + reader.replace("field: motd", "field: colour"))
+    refused = kedge("plan", app, "--platform", platform)
+    assert refused.exit_code == 1
+    assert "output 'colour' of AppConfig/shop" in refused.stderr and "outputs: motd" in refused.stderr
