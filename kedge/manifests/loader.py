@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kedge.manifests.claim_outputs import point_at_composed
 from kedge.manifests.documents import (
     ClaimDocument,
     ComposedDocument,
@@ -27,7 +28,6 @@ from kedge.manifests.documents import (
     Outcome,
     read_document,
 )
-from kedge.manifests.claim_outputs import point_at_composed
 from kedge.manifests.files import MAX_FILE_BYTES, read_files
 from kedge.manifests.graph import Graph, build_graph
 from kedge.manifests.problems import FieldPath, Problem, format_path, to_diagnostic
