@@ -194,6 +194,12 @@ def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | 
             f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
             "remove the annotation in git first, or put the resource back"
         )
+        if e.claim is not None:  # say what blocks the claim's deletion, not just that it hangs
+            msg = (
+                f"{e.claim}: its {e.key} would be deleted ({why}) but has kedge.dev/prevent-destroy, "
+                "so the claim cannot be deleted; remove the annotation from the claim or the Composition "
+                "first, or put the claim back"
+            )
         return None, Diagnostic.error(msg)
     return Change(Action.DELETE, e.key, before, None, reason=why, claim=e.claim), None
 

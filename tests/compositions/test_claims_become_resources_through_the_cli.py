@@ -125,3 +125,19 @@ def test_a_plain_resource_reads_a_claims_output(kedge, local_app, platform_dir) 
     refused = kedge("plan", app, "--platform", platform)
     assert refused.exit_code == 1
     assert "output 'colour' of AppConfig/shop" in refused.stderr and "outputs: motd" in refused.stderr
+
+
+def test_a_claim_whose_deletion_is_blocked_says_by_what(kedge, local_app, platform_dir) -> None:
+    protected = CLAIM.format(name="blog").replace(
+        "  name: blog\n", "  name: blog\n  annotations: {kedge.dev/prevent-destroy: 'true'}\n"
+    )
+    app, root = local_app(CLAIM.format(name="shop") + "---\n" + protected)
+    platform = platform_dir()
+    assert kedge("apply", app, "--platform", platform, "--auto-approve").exit_code == 0
+    write(app / "resources.yaml", CLAIM.format(name="shop"))
+
+    result = kedge("apply", app, "--platform", platform, "--prune", "--auto-approve")
+    assert result.exit_code == 1
+    assert "AppConfig/blog: its Directory/blog would be deleted" in result.stderr
+    assert "prevent-destroy" in result.stderr and "claim cannot be deleted" in result.stderr
+    assert (root / "blog" / "motd").exists()
