@@ -51,6 +51,9 @@ class AppStatus(View):
     lastAttemptedRevision: str | None = None
     conditions: list[Condition] = []
     suspended: bool = False
+    claims: list[dict[str, Any]] = Field(
+        default=[], description="Each claim's last result: {kind, name, status, resources, message}."
+    )
 
 
 class App(View):

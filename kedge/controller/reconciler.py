@@ -18,6 +18,7 @@ from typing import Any
 
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
+from kedge.controller.claims import claim_statuses
 from kedge.controller.fetch import Fetched, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
@@ -275,6 +276,7 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
+        status.claims = claim_statuses(run)
         if not plan.ok:
             message = "; ".join(str(d) for d in plan.diagnostics if d.is_error)[:2000]
             reason = _failure_reason(message)

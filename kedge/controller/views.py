@@ -25,6 +25,7 @@ def app_view(record: Any) -> dict[str, Any]:
     view["pinnedRevision"] = record.pinned_revision
     view["observedAt"] = status.get("observedAt")
     view["summary"] = status.get("summary") or {}
+    view["claims"] = status.get("claims") or []
     return {"name": record.name, "spec": dict(record.spec), "status": view, "source": record.source}
 
 

@@ -95,3 +95,29 @@ def test_a_platform_app_declares_its_own_definitions(controller_with, tmp_path) 
     controller = controller_with(False)
     controller.create_app("own", {**app_spec(own.path), "platform": True}, actor="admin")
     wait_for(lambda: (tmp_path / "files" / "own" / "motd").exists(), message="composed file created")
+
+
+def test_the_app_status_keeps_each_claims_last_result(controller_with, tmp_path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    bad = CLAIM.format(name="blog").replace("size: large", "size: huge")
+    repo.commit({"claims.yaml": CLAIM.format(name="shop") + "---\n" + bad})
+    controller = controller_with(True)
+    controller.create_app("shop", app_spec(repo.path), actor="tester")
+
+    claims = wait_for(
+        lambda: controller.get_app("shop")["status"].get("claims"), message="claims in the status"
+    )
+    by_name = {c["name"]: c for c in claims}
+    assert by_name["blog"]["status"] == "Error"
+    assert "claims.yaml:" in by_name["blog"]["message"] and "huge" in by_name["blog"]["message"]
+    assert by_name["shop"]["resources"] == ["Directory/shop", "File/shop-motd", "File/shop-settings"]
+    assert not (tmp_path / "files" / "shop").exists(), "an app with a bad claim applies nothing"
+
+    repo.commit({"claims.yaml": CLAIM.format(name="shop")}, "drop the bad claim")
+    shop = wait_for(
+        lambda: [
+            c for c in controller.get_app("shop")["status"].get("claims", []) if c["status"] == "Synced"
+        ],
+        message="the good claim synced",
+    )
+    assert shop[0]["name"] == "shop" and shop[0]["message"] == ""
