@@ -51,9 +51,8 @@ class AppStatus(View):
     lastAttemptedRevision: str | None = None
     conditions: list[Condition] = []
     suspended: bool = False
-    claims: list[dict[str, Any]] = Field(
-        default=[], description="Each claim's last result: {kind, name, status, resources, message}."
-    )
+    # An app with claims also has ``claims``: each claim's last result {kind, name, status,
+    # resources, message} (an extra field, absent otherwise, so the status shape is unchanged).
 
 
 class App(View):
@@ -129,12 +128,13 @@ class Event(View):
 
 
 class ResourceView(View):
+    """A resource of the app; one that a claim composed also has ``claim: {kind, name}``."""
+
     apiVersion: str
     kind: str
     name: str
     status: str
     dependsOn: list[str] = []
-    claim: dict[str, str] | None = Field(default=None, description="Its claim: {kind, name}.")
 
 
 class PlanView(View):

@@ -25,7 +25,8 @@ def app_view(record: Any) -> dict[str, Any]:
     view["pinnedRevision"] = record.pinned_revision
     view["observedAt"] = status.get("observedAt")
     view["summary"] = status.get("summary") or {}
-    view["claims"] = status.get("claims") or []
+    if status.get("claims"):
+        view["claims"] = status["claims"]
     return {"name": record.name, "spec": dict(record.spec), "status": view, "source": record.source}
 
 
@@ -78,7 +79,7 @@ def resources_view(run: AppRun) -> list[dict[str, Any]]:
                 "name": r.key.name,
                 "status": state,
                 "dependsOn": deps,
-                "claim": claim.to_json() if (claim := r.claim) is not None else None,
+                **({"claim": claim.to_json()} if (claim := r.claim) is not None else {}),
             }
         )
     return out

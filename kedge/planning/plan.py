@@ -63,7 +63,7 @@ class Change:
             "name": self.key.name,
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
-            "claim": claim.to_json() if (claim := self.claim_ref) is not None else None,
+            **({"claim": claim.to_json()} if (claim := self.claim_ref) is not None else {}),
             **({"statements": list(self.statements)} if self.statements else {}),
         }
 
