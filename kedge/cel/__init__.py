@@ -17,6 +17,7 @@ from kedge.cel.expressions import (
     describe,
     evaluate,
     evaluate_value,
+    read_path,
     to_plain,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "describe",
     "evaluate",
     "evaluate_value",
+    "read_path",
     "to_plain",
 ]

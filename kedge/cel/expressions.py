@@ -337,7 +337,7 @@ def evaluate(expression: Expression, bindings: Bindings, deadline: float, clock:
 def evaluate_value(expression: Expression, bindings: Bindings, deadline: float, clock: Clock) -> Result:
     """The value of ``expression`` as plain JSON; a plain field path is read without the interpreter."""
     if expression.path is not None or expression.ast is None:
-        return _read_path(bindings.documents, expression.path or ())
+        return read_path(bindings.documents, expression.path or ())
     evaluator = _Evaluator(expression.ast, _base_activation(), _Deadline(deadline, clock))
     try:
         value = evaluator.evaluate(bindings.activation(expression))
@@ -354,7 +354,7 @@ def evaluate_value(expression: Expression, bindings: Bindings, deadline: float, 
     return Result(value=to_plain(value))
 
 
-def _read_path(documents: dict[str, Any], path: Path) -> Result:
+def read_path(documents: dict[str, Any], path: Path) -> Result:
     value: Any = documents
     for name in path:
         if not isinstance(value, dict):

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from kedge.cel import Bindings, Clock, Expression, Result, evaluate_value
+from kedge.cel import Bindings, Clock, Expression, Result, evaluate_value, read_path
 from kedge.compositions.choose import choose
 from kedge.compositions.platform import PLATFORM_KINDS, Composition, Definition, Platform, build_platform
 from kedge.compositions.schemas import references, with_defaults
@@ -219,7 +219,7 @@ class _Expansion:
 
     def _value(self, expression: Expression, path: FieldPath) -> Any:
         if expression.path is not None:  # a plain field path: a lookup, nothing to cache
-            result = evaluate_value(expression, self.bindings, 0.0, self.expander.clock)
+            result = read_path(self.documents, expression.path)
         else:
             result = self.expander.evaluate(expression, self.bindings)
         if result.stopped:

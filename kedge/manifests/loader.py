@@ -133,7 +133,7 @@ class _Loader:
         self.failed_keys: list[ResourceKey] = []
         self.drafts: list[Resource] = []  # every resource, drafts of failed documents included
         # (group, kind, name) -> where it was first defined
-        self.defined: dict[tuple[str, str, str], str] = {}
+        self.defined: dict[tuple[str, str, str], _Place] = {}
         self.identities: dict[tuple[str, str, str, str], ResourceKey] = {}
         self.scalars = Scalars()
 
@@ -154,7 +154,7 @@ class _Loader:
             outcome = read_document(
                 doc, name, self.kind, values, claims=self.expand is not None, lines=index.lines(doc.index)
             )
-            duplicate = self._check_unique(outcome, _at(name, doc.line))
+            duplicate = self._check_unique(outcome, (name, doc.line, None))
             if outcome.problems:
                 doc_lines = index.lines(doc.index)()
                 found.extend(to_diagnostic(p, name, doc_lines, doc.line) for p in outcome.problems)
@@ -178,8 +178,7 @@ class _Loader:
         values = ValueContext(self.env, claim.directory, self.decrypt, self.resolve_secrets)
         doc = RawDocument(0, dict(composed.body), claim.line or 1)
         outcome = read_document(doc, claim.file, self.kind, values, composed=True)
-        where = f"{_at(claim.file, claim.line)}, composed by {claim.ref} from {composed.origin()}"
-        duplicate = self._check_unique(outcome, where)
+        duplicate = self._check_unique(outcome, (claim.file, claim.line, composed))
         what = f"{outcome.key}" if outcome.key else "a composed resource"
         for problem in outcome.problems:
             path = format_path(problem.path)
@@ -200,7 +199,7 @@ class _Loader:
         elif outcome.resource is not None:
             self.resources.append(outcome.resource)
 
-    def _check_unique(self, outcome: Outcome, at: str) -> bool:
+    def _check_unique(self, outcome: Outcome, at: _Place) -> bool:
         """Report a second definition of a name or of a real-world object; True for a duplicate."""
         key = outcome.key
         if key is None:
@@ -210,8 +209,8 @@ class _Loader:
         if first is not None:
             outcome.problems.append(
                 Problem(
-                    f"duplicate {key.kind} named {key.name!r} (first defined at {first}); names are unique "
-                    "per kind in an app",
+                    f"duplicate {key.kind} named {key.name!r} (first defined at {_where(first)}); "
+                    "names are unique per kind in an app",
                     ("metadata", "name"),
                 )
             )
@@ -271,8 +270,16 @@ class _Loader:
 _PLATFORM = frozenset({"Definition", "Composition"})
 
 
-def _at(file: str | None, line: int | None) -> str:
-    return f"{file}:{line}" if line else str(file)
+# Where a name was first defined: file, line, and the composed document when a claim made it.
+_Place = tuple[str | None, int | None, ComposedDocument | None]
+
+
+def _where(place: _Place) -> str:
+    file, line, composed = place
+    at = f"{file}:{line}" if line else str(file)
+    if composed is None:
+        return at
+    return f"{at}, composed by {composed.claim.ref} from {composed.origin()}"
 
 
 class _LineIndex:
