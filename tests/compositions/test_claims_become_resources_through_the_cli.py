@@ -141,3 +141,14 @@ def test_a_claim_whose_deletion_is_blocked_says_by_what(kedge, local_app, platfo
     assert "AppConfig/blog: its Directory/blog would be deleted" in result.stderr
     assert "prevent-destroy" in result.stderr and "claim cannot be deleted" in result.stderr
     assert (root / "blog" / "motd").exists()
+
+
+def test_the_text_plan_shows_composed_resources_under_their_claim(kedge, local_app, platform_dir) -> None:
+    plain = "---\napiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {name: keep}\nspec: {path: keep.txt}\n"
+    app, _ = local_app(CLAIM.format(name="shop") + plain)
+    result = kedge("plan", app, "--platform", platform_dir())
+    assert result.exit_code == 0, result
+    lines = result.stdout.splitlines()
+    header = lines.index("  AppConfig/shop (claim)")
+    assert lines[header + 1].startswith("    + Directory/shop")
+    assert any(line.startswith("  + File/keep") for line in lines[:header])
