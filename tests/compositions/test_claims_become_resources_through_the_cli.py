@@ -144,7 +144,9 @@ def test_a_claim_whose_deletion_is_blocked_says_by_what(kedge, local_app, platfo
 
 
 def test_the_text_plan_shows_composed_resources_under_their_claim(kedge, local_app, platform_dir) -> None:
-    plain = "---\napiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {name: keep}\nspec: {path: keep.txt}\n"
+    plain = (
+        "---\napiVersion: local.kedge.dev/v1\nkind: File\nmetadata: {name: keep}\nspec: {path: keep.txt}\n"
+    )
     app, _ = local_app(CLAIM.format(name="shop") + plain)
     result = kedge("plan", app, "--platform", platform_dir())
     assert result.exit_code == 0, result

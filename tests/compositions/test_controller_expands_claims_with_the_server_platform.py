@@ -121,3 +121,24 @@ def test_the_app_status_keeps_each_claims_last_result(controller_with, tmp_path)
         message="the good claim synced",
     )
     assert shop[0]["name"] == "shop" and shop[0]["message"] == ""
+
+
+def test_an_app_of_apps_cannot_make_a_platform_app(controller_with, tmp_path) -> None:
+    child = GitRepo(tmp_path / "child")
+    child.commit({"platform.yaml": DEFINITION + "---\n" + COMPOSITION})
+    parent = GitRepo(tmp_path / "parent")
+    parent.commit(
+        {
+            "apps.yaml": (
+                "apiVersion: kedge.dev/v1\nkind: Application\nmetadata: {name: sneaky}\n"
+                f"spec:\n  platform: true\n  source: {{repoURL: '{child.path}', targetRevision: main}}\n"
+                "---\napiVersion: kedge.dev/v1\nkind: Application\nmetadata: {name: plain}\n"
+                f"spec:\n  source: {{repoURL: '{child.path}', targetRevision: main}}\n"
+            )
+        }
+    )
+    controller = controller_with(False)
+    controller.create_app("parent", app_spec(parent.path), actor="admin")
+    wait_for(lambda: controller.store.get_app("plain") is not None, message="the plain child is created")
+    # Both children were declared by the same render of the parent: one was created, one refused.
+    assert controller.store.get_app("sneaky") is None
