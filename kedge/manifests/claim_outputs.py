@@ -15,9 +15,9 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kedge.manifests.graph import _references
+from kedge.manifests.graph import references_in
 from kedge.manifests.problems import FieldPath, format_path
-from kedge.model import Diagnostic, Reference, Resource
+from kedge.model import Diagnostic, Resource
 
 # (claim kind, claim name) -> output name -> a value, or a Reference to a composed resource
 ClaimOutputs = Mapping[tuple[str, str], Mapping[str, Any]]
@@ -29,9 +29,7 @@ def point_at_composed(
     problems: list[Diagnostic] = []
     out: list[Resource] = []
     for resource in resources:
-        found: list[tuple[FieldPath, Reference]] = []
-        _references(resource.spec, (), found)
-        wanted = [(p, r) for p, r in found if (r.kind, r.name) in outputs]
+        wanted = [(p, r) for p, r in references_in(resource.spec) if (r.kind, r.name) in outputs]
         if not wanted:
             out.append(resource)
             continue

@@ -59,6 +59,13 @@ def _references(value: Any, path: FieldPath, out: list[tuple[FieldPath, Referenc
 _LEAVES = frozenset({str, int, float, bool, type(None), Secret})
 
 
+def references_in(value: Any) -> list[tuple[FieldPath, Reference]]:
+    """Every ``fromResource`` reference in a resolved spec, with its path in the spec."""
+    found: list[tuple[FieldPath, Reference]] = []
+    _references(value, (), found)
+    return found
+
+
 def build_graph(
     resources: Sequence[Resource], *, also_defined: Iterable[ResourceKey] = ()
 ) -> tuple[Graph, list[Diagnostic]]:
