@@ -2,6 +2,11 @@
 
     expander = ClaimExpander(platform_documents, allow_declared=True, functions=functions)
     result = load_path(path, kinds, expand=expander)      # claims become composed resources
+    expansion = expander(claims, core_documents)          # or directly: manifests in, manifests out
+
+Each ``ComposedDocument`` of an expansion holds the composed manifest (marked with its claim),
+the claim it came from (file, line) and the Composition's file and line of its template; a
+rendered ``Resource`` tells its claim with ``resource.claim``.
 
 Pure: manifests in, manifests out. A Definition declares a claim kind and the JSON Schema of
 its spec; a Composition lists templates of manifests whose ``${...}`` are CEL expressions

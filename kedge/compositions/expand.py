@@ -1,7 +1,7 @@
 """Expand claims into composed manifests: the loader's ``Expander`` for an app.
 
     expander = ClaimExpander(platform_documents, allow_declared=True)
-    composed, diagnostics = expander(claims, app_core_documents)
+    expansion = expander(claims, app_core_documents)   # .composed, .diagnostics, .outputs
 
 Per claim: find its Definition, check the spec against the strict schema (defaults filled in),
 choose a Composition (``kedge.dev/composition``, ``kedge.dev/composition-selector``, the
