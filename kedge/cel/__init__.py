@@ -3,23 +3,22 @@
     expression = compile_expression("claim.spec.size == 'large'", frozenset({"claim"}))
     result = evaluate_value(expression, Bindings({"claim": claim}), deadline, time.thread_time)
 
-No I/O, no clock of its own (the caller passes one). See ``kedge.cel.expressions``.
+No I/O, no clock of its own (the caller passes one). Compiling: ``kedge.cel.expressions``;
+evaluating: ``kedge.cel.evaluation``.
 """
 
-from kedge.cel.expressions import (
+from kedge.cel.evaluation import (
     Bindings,
-    Clock,
-    Expression,
     Outcome,
     Result,
     Stopped,
-    compile_expression,
     describe,
     evaluate,
     evaluate_value,
     read_path,
     to_plain,
 )
+from kedge.cel.expressions import Clock, Expression, compile_expression
 
 __all__ = [
     "Bindings",
