@@ -46,6 +46,11 @@ def claim_statuses(run: AppRun) -> list[dict[str, Any]]:
     return out
 
 
+def settled(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The claims once the app is in sync: every claim without an error is Synced."""
+    return [c if c["status"] == "Error" else {**c, "status": "Synced"} for c in claims]
+
+
 def _state(change: Any) -> str:
     if change is None:
         return "Unknown"

@@ -18,7 +18,7 @@ from typing import Any
 
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
-from kedge.controller.claims import claim_statuses
+from kedge.controller.claims import claim_statuses, settled
 from kedge.controller.fetch import Fetched, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
@@ -320,6 +320,8 @@ class Reconciler:
             self._apply(name, status, run, revision, event_ids)
         else:
             self._settle(status, run, revision)
+        if status.sync == SYNCED:  # applied: every claim's resources match now
+            status.claims = settled(status.claims)
         status.summary = plan.summary()
         return spec.drift_interval
 

@@ -71,3 +71,61 @@ def test_the_demo_claim_renders_into_its_buckets(tmp_path) -> None:
     composed = {r.key.name: r.claim for r in rendered.resources if r.claim is not None}
     assert set(composed) == {"kedge-demo-uploads-data", "kedge-demo-uploads-logs"}
     assert not [d for d in rendered.diagnostics if "ObjectStore" in d.message]
+
+
+@pytest.mark.postgres
+def test_the_examples_converge_through_the_controller(
+    tmp_path, pg_cluster, pg_name, aws, monkeypatch
+) -> None:
+    from kedge.controller.controller import Controller
+    from kedge.engine import Engine
+    from kedge.engine.platform import load_platform
+    from kedge.engine.retry import RetryPolicy
+    from kedge.manifests import CoreDocument
+    from kedge.store import Store
+    from tests.controller.conftest import GitRepo, app_spec, wait_for
+
+    monkeypatch.setenv("ORDERS_DB_PASSWORD", "orders-secret-2")
+    repo = GitRepo(tmp_path / "repo")
+    # The cluster is shared by the session: this claim gets a name of its own.
+    claims = (EXAMPLES / "app" / "claims.yaml").read_text().replace("name: orders", f"name: {pg_name}")
+    repo.commit({"claims.yaml": claims})
+    configs = [
+        CoreDocument("ProviderConfig", "pg", {"provider": "postgres", "settings": {"dsn": pg_cluster.dsn()}}),
+        CoreDocument("ProviderConfig", "cloud", {"provider": "aws", "settings": aws.settings()}),
+    ]
+    store = Store.open(str(tmp_path / "state.db"))
+    engine = Engine(
+        store,
+        extra_configs=configs,
+        retry=RetryPolicy(attempts=2, base=0.01),
+        platform=expander(load_platform([EXAMPLES / "definitions"]), allow_declared=False),
+    )
+    controller = Controller(
+        store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05, backoff_cap=0.5
+    )
+    controller.start()
+    try:
+        controller.create_app("orders", app_spec(repo.path), actor="tester")
+        view = wait_for(
+            lambda: (v := controller.get_app("orders"))["status"]["sync"] == "Synced" and v,
+            timeout=30,
+            message="the claims converge",
+        )
+        claims = {c["name"]: c for c in view["status"]["claims"]}
+        assert claims[pg_name]["resources"] == [
+            f"Role/{pg_name}_owner",
+            f"Database/{pg_name}",
+            f"Schema/{pg_name}-app",
+            f"Grant/{pg_name}-private",
+        ]
+        assert claims["invoices"]["status"] == "Synced"
+        resources = controller.resources("orders")
+        assert {r["claim"]["name"] for r in resources} == {pg_name, "invoices"}
+        owner = pg_cluster.dsn(pg_name, user=f"{pg_name}_owner", password="orders-secret-2")
+        with psycopg.connect(owner) as conn:
+            assert conn.execute("select current_user").fetchone() == (f"{pg_name}_owner",)
+    finally:
+        controller.stop()
+        engine.close()
+        store.close()
