@@ -140,7 +140,14 @@ def _definition(doc: CoreDocument, diagnostics: list[Diagnostic]) -> Definition 
             )
         )
         return None
-    api_version = f"{spec['group']}/{spec.get('version', 'v1')}"
+    group = str(spec["group"])
+    if group == "kedge.dev" or group.endswith(".kedge.dev"):
+        message = (
+            f"Definition {doc.name}: group {group!r} is Kedge's own; use a DNS name of your organisation"
+        )
+        diagnostics.append(_error(doc, message, ("spec", "group")))
+        return None
+    api_version = f"{group}/{spec.get('version', 'v1')}"
     outputs = {str(k): str(v) for k, v in (spec.get("outputs") or {}).items()}
     default = spec.get("defaultComposition")
     return Definition(doc.name, api_version, schema, strict(schema), outputs, default, doc)

@@ -66,6 +66,11 @@ CASES = [
         fragments=("definition.yaml:", "not a valid JSON Schema"),
     ),
     Case(
+        "a Definition in Kedge's own group",
+        definition=_swap(DEFINITION, "group: platform.example.org", "group: platform.kedge.dev"),
+        fragments=("definition.yaml:6", "Kedge's own"),
+    ),
+    Case(
         "two Compositions and no way to choose",
         extra={"second.yaml": SECOND},
         fragments=("resources.yaml:2", "no way to choose", "appconfig-files", "appconfig-other"),
