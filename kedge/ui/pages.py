@@ -188,7 +188,7 @@ class Site:
             resources = self.control.resources(name)
             context["resources"] = resources
             context["graph"] = graph.layout(resources)
-            context["claims"] = claim_tree(resources)
+            context["claims"] = claim_tree(resources, view.get("status", {}).get("claims") or [])
         if "diff" in sections and len(sections) == 1:  # the full page loads the diff lazily
             context["plan"] = self.control.diff(name)
         if "history" in sections:

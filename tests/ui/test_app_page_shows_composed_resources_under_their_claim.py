@@ -77,3 +77,20 @@ def test_no_tree_without_claims() -> None:
         "_graph.html", name="shop", resources=plain, graph=graph.layout(plain), claims=claim_tree(plain)
     )
     assert 'class="claims"' not in html
+
+
+def test_a_claim_with_an_error_shows_its_message() -> None:
+    last = [
+        {"kind": "ObjectStore", "name": "invoices", "status": "Missing", "resources": [], "message": ""},
+        {
+            "kind": "ObjectStore",
+            "name": "broken",
+            "status": "Error",
+            "resources": [],
+            "message": "claims.yaml:7: spec.size: 'huge' is not one of ['small', 'large']",
+        },
+    ]
+    tree = claim_tree(RESOURCES, last)
+    assert [(c.name, c.status) for c in tree][-1] == ("broken", "Error")
+    html = page("_graph.html", name="shop", resources=RESOURCES, graph=graph.layout(RESOURCES), claims=tree)
+    assert "ObjectStore/broken" in html and "claims.yaml:7: spec.size" in html
