@@ -4,22 +4,19 @@ Reads the manifests (and ``--platform`` directories), expands claims into their 
 manifests and prints them: a YAML stream (default) or ``{"manifests": [...]}`` with ``-o json``.
 No state store, no provider, no network. Secret references are printed as written, never
 resolved values. On any error the diagnostics go to stderr, nothing to stdout, and it exits 1.
+The engine loads when the command runs, not when the CLI starts.
 """
-
-from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
-from kedge.cli import output
 from kedge.cli.oneshot import PathArg, PlatformOpt
-from kedge.engine.platform import expander, load_platform
-from kedge.engine.render import render
-from kedge.model import ConfigError, Resource
+
+if TYPE_CHECKING:
+    from kedge.model import Resource
 
 
 class RenderFormat(enum.StrEnum):
@@ -27,7 +24,7 @@ class RenderFormat(enum.StrEnum):
     json = "json"
 
 
-def manifest(resource: Resource) -> dict[str, Any]:
+def manifest(resource: "Resource") -> dict[str, Any]:
     """A resource as a manifest: spec as written (references unresolved), defaults filled in."""
     metadata: dict[str, Any] = {"name": resource.key.name}
     if resource.labels:
@@ -53,6 +50,11 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ] = RenderFormat.yaml,
     ) -> None:
         """Print every manifest the app would apply, claims expanded into their composed manifests."""
+        from kedge.cli import output
+        from kedge.engine.platform import expander, load_platform
+        from kedge.engine.render import render
+        from kedge.model import ConfigError
+
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
         rendered = render(path, expand=expander(load_platform(platform or [])))
@@ -63,4 +65,6 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if fmt is RenderFormat.json:
             output.print_json({"manifests": manifests})
         else:
+            import yaml
+
             typer.echo(yaml.safe_dump_all(manifests, sort_keys=False, default_flow_style=False), nl=False)

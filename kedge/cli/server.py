@@ -24,6 +24,7 @@ from kedge.controller.spec import seconds
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
 from kedge.engine.platform import expander
+from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
@@ -76,7 +77,9 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.audit_publish = spec.get("auditPublish")
             settings.notifications = list(doc.spec.get("notifications") or [])
         elif doc.kind == "ProviderConfig":
-            settings.provider_configs.append(doc)
+            # A relative root in the server's file is relative to that file, as in an app.
+            base = (loaded.root / doc.file).parent if doc.file else loaded.root
+            settings.provider_configs.append(anchor_settings(doc, base)[0])
         elif doc.kind == "Application":
             settings.apps.append(doc)
         elif doc.kind == "Policy":
@@ -109,6 +112,7 @@ class Server:
             store,
             extra_configs=settings.provider_configs,
             policies=settings.policies,
+            checkouts=True,
             platform=expander(settings.platform, allow_declared=False),
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")

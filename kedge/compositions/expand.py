@@ -19,9 +19,8 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kedge.cel import Bindings, Clock, Expression, Result, evaluate_value, read_path
 from kedge.compositions.choose import choose
 from kedge.compositions.platform import PLATFORM_KINDS, Composition, Definition, Platform, build_platform
 from kedge.compositions.schemas import references, with_defaults
@@ -31,6 +30,9 @@ from kedge.manifests.problems import FieldPath, Problem, to_diagnostic
 from kedge.manifests.schema import validate
 from kedge.model import Diagnostic, Reference
 from kedge.model.resource import ANNOTATION_PREFIX, CLAIM_ANNOTATION
+
+if TYPE_CHECKING:  # the CEL sandbox loads when a claim is expanded, not before
+    from kedge.cel import Bindings, Clock, Expression, Result
 
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
 MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
@@ -66,6 +68,8 @@ class ClaimExpander:
         A run that is stopped is tried once more: the CPU clock of the thread also counts a
         garbage collection that happened to run inside the evaluation.
         """
+        from kedge.cel import evaluate_value
+
         key = (id(expression), expression.key(bindings.documents))
         cached = self._results.get(key)
         if cached is not None:
@@ -160,6 +164,8 @@ class _Expansion:
             "spec": spec,
         }
         self.documents: dict[str, Any] = {"claim": view}
+        from kedge.cel import Bindings
+
         self.bindings = Bindings(self.documents)
         self.excluded: set[str] = set()
         self.composed: dict[str, ComposedDocument] = {}
@@ -219,6 +225,8 @@ class _Expansion:
 
     def _value(self, expression: Expression, path: FieldPath) -> Any:
         if expression.path is not None:  # a plain field path: a lookup, nothing to cache
+            from kedge.cel import read_path
+
             result = read_path(self.documents, expression.path)
         else:
             result = self.expander.evaluate(expression, self.bindings)

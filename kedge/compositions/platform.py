@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator, SchemaError
 
-from kedge.cel import Expression
 from kedge.compositions.schemas import strict
 from kedge.compositions.templates import Template, compile_condition, compile_template
 from kedge.manifests import CoreDocument
 from kedge.manifests.problems import FieldPath, Problem, to_diagnostic
 from kedge.model import Diagnostic
+
+if TYPE_CHECKING:
+    from kedge.cel import Expression
 
 PLATFORM_KINDS = frozenset({"Definition", "Composition"})
 CLAIM = "claim"

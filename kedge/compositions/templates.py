@@ -16,10 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kedge.cel import Expression, compile_expression
 from kedge.manifests.problems import FieldPath, Problem
+
+if TYPE_CHECKING:  # the CEL sandbox loads when a template holds an expression, not before
+    from kedge.cel import Expression
 
 _PLACEHOLDER = re.compile(r"\$\{(.*?)\}(?!\})", re.DOTALL)
 
@@ -86,6 +88,8 @@ def compile_condition(
     text: str, variables: frozenset[str], path: FieldPath, ids: frozenset[str]
 ) -> tuple[Expression | None, list[Problem]]:
     """``includeWhen``/``readyWhen``: a plain CEL expression (a ``${...}`` wrapper is allowed)."""
+    from kedge.cel import compile_expression
+
     match = _PLACEHOLDER.fullmatch(text.strip())
     source = match.group(1) if match else text
     compiled = compile_expression(source, variables)
@@ -108,6 +112,8 @@ def _compile(
         return [_compile(v, (*path, i), variables, ids, holes, problems) for i, v in enumerate(value)]
     if not isinstance(value, str) or "${" not in value:
         return value
+    from kedge.cel import compile_expression
+
     parts: list[str | Hole] = []
     at = 0
     for match in _PLACEHOLDER.finditer(value):

@@ -16,9 +16,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kedge.compositions import ClaimExpander
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.platform import expander
@@ -35,6 +34,9 @@ from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
 from kedge.store.audit import AuditItem
+
+if TYPE_CHECKING:
+    from kedge.compositions import ClaimExpander
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,11 @@ class Engine:
         env: Mapping[str, str] | None = None,
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
+        checkouts: bool = False,
         platform: ClaimExpander | None = None,
     ) -> None:
         self.store = store
+        self.checkouts = checkouts  # apps are temporary git checkouts: relative roots are refused
         # Definitions and Compositions of the server or --platform; the app's own are allowed.
         self.platform = platform or expander()
         self.policies = policies  # the server's Policies: they apply to every app
@@ -99,7 +103,8 @@ class Engine:
 
     def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
         expand = self.platform.for_app(options.platform_app)
-        return AppRun(app, options, render(path, self.extra_configs, self.env, expand=expand))
+        rendered = render(path, self.extra_configs, self.env, checkout=self.checkouts, expand=expand)
+        return AppRun(app, options, rendered)
 
     def plan(
         self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None

@@ -11,7 +11,7 @@ import boto3
 import psycopg
 import pytest
 
-from kedge.cli.demo import make_repo, platform_documents
+from kedge.cli.demo_session import make_repo, platform_documents
 from kedge.engine.platform import expander
 from kedge.engine.render import render
 from tests.conftest import write
