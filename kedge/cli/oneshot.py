@@ -4,7 +4,6 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 ``--app`` (default: the directory's name).
 """
 
-
 import enum
 import logging
 from collections.abc import Callable, Iterator
@@ -41,6 +40,15 @@ OutOpt = Annotated[Format, typer.Option("-o", "--output", help="Output format.")
 PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete resources that left the source.")]
 AllowEmptyOpt = Annotated[bool, typer.Option("--allow-empty", help="Allow a prune of everything.")]
 ConfirmPruneOpt = Annotated[bool, typer.Option("--confirm-prune", help="Confirm a prune of more than half.")]
+PlatformOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--platform",
+        help="A directory of Definitions and Compositions (repeatable).",
+        show_default=False,
+        metavar="DIR",
+    ),
+]
 
 
 def default_db(path: Path) -> str:
@@ -55,34 +63,37 @@ def app_name(path: Path, app: str | None) -> str:
     return base.name or "default"
 
 
-def _engine(path: Path, db: str | None) -> "Engine":
+def _engine(path: Path, db: str | None, platform: list[Path] | None = None) -> "Engine":
     from kedge.engine import Engine
+    from kedge.engine.platform import expander, load_platform
     from kedge.model import ConfigError
     from kedge.store import Store
 
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
-    return Engine(Store.open(db or default_db(path)))
+    documents = load_platform(platform or [])  # before the store: a bad platform writes nothing
+    return Engine(Store.open(db or default_db(path)), platform=expander(documents))
 
 
 def _planned(
-    path: Path, db: str | None, app: str | None, options: "Options"
+    path: Path, db: str | None, app: str | None, options: "Options", platform: list[Path] | None = None
 ) -> "tuple[Engine, AppRun]":
-    engine = _engine(path, db)
+    engine = _engine(path, db, platform)
     return engine, engine.plan(app_name(path, app), path, options)
 
 
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @app.command()
     @handle
-    def validate(path: PathArg, fmt: OutOpt = Format.text) -> None:
-        """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
+    def validate(path: PathArg, fmt: OutOpt = Format.text, platform: PlatformOpt = None) -> None:
+        """Check manifests: syntax, schemas, references, ProviderConfigs, claims. Touches nothing."""
+        from kedge.engine.platform import expander, load_platform
         from kedge.engine.render import render
         from kedge.model import ConfigError
 
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        rendered = render(path)
+        rendered = render(path, expand=expander(load_platform(platform or [])))
         policies = [d for d in rendered.core if d.kind == "Policy"]
         if policies:  # the CEL compiler loads only for apps that have policies
             from kedge.planning.policy import compile_policies
@@ -121,11 +132,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 show_default=False,
             ),
         ] = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """Show what apply would change. Observes, never changes anything."""
         from kedge.engine import Options
 
-        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
             _show_plan(run, fmt)
             if out is not None and run.plan.ok:
@@ -153,6 +165,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """Plan, confirm, then make the real world match the manifests. Given a plan saved with
         'kedge plan -out FILE', apply exactly it (no question), or refuse if anything moved."""
@@ -180,9 +193,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 saved.options.get("allowEmpty", False),
                 saved.options.get("confirmPrune", False),
             )
-            engine, run = _planned(saved.path, saved.db, saved.app, options)
+            engine, run = _planned(saved.path, saved.db, saved.app, options, platform)
         else:
-            engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+            engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
             if saved is not None and run.plan.ok:
                 saved_plan.check(saved, run)
@@ -204,11 +217,17 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
     @app.command()
     @handle
-    def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
+    def drift(
+        path: PathArg,
+        fmt: OutOpt = Format.text,
+        db: DbOpt = None,
+        app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
+    ) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
         from kedge.engine import Engine, Options
 
-        engine, run = _planned(path, db, app_opt, Options(check_policies=False, observe_only=True))
+        engine, run = _planned(path, db, app_opt, Options(check_policies=False, observe_only=True), platform)
         try:
             if not run.plan.ok:
                 output.diagnostics(run.plan.diagnostics)

@@ -104,8 +104,16 @@ def plan(p: Plan) -> None:
         out.print("[green]No changes.[/] The real world matches the manifests.")
         return
     lines = ["Kedge will perform the following actions:", ""]
+    claims: dict[str, list[Change]] = {}
     for c in shown:
-        lines.extend(_change(c, paint))
+        claim = c.claim_ref
+        if claim is None:
+            lines.extend(_change(c, paint))
+        else:
+            claims.setdefault(str(claim), []).append(c)
+    for claim_name, members in claims.items():  # composed resources under their claim
+        lines.append(f"  {paint(claim_name, 'bold')} {paint('(claim)', 'dim')}")
+        lines.extend("  " + line if line else line for c in members for line in _change(c, paint))
     s = p.summary()
     lines.append(
         f"{paint('Plan:', 'bold')} {s['create']} to create, {s['update']} to update, "

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedge.compositions import PLATFORM_KINDS, build_platform
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.platform import expander
 from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
@@ -47,6 +49,7 @@ class ServerSettings:
     provider_configs: list[CoreDocument] = field(default_factory=list)
     apps: list[CoreDocument] = field(default_factory=list)
     policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
+    platform: list[CoreDocument] = field(default_factory=list)  # Definitions and Compositions
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -81,6 +84,11 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.apps.append(doc)
         elif doc.kind == "Policy":
             settings.policies.append(doc)
+        elif doc.kind in PLATFORM_KINDS:
+            settings.platform.append(doc)
+    _, problems = build_platform(settings.platform)
+    if problems:
+        raise ConfigError(f"{path}: invalid Definitions or Compositions", problems)
     return settings
 
 
@@ -101,7 +109,11 @@ class Server:
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
         store = Store.open(settings.db)
         engine = Engine(
-            store, extra_configs=settings.provider_configs, policies=settings.policies, checkouts=True
+            store,
+            extra_configs=settings.provider_configs,
+            policies=settings.policies,
+            checkouts=True,
+            platform=expander(settings.platform, allow_declared=False),
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))

@@ -82,7 +82,8 @@ class ControlPlane(Protocol):
         ...
 
     def resources(self, name: str) -> list[dict[str, Any]]:
-        """[{apiVersion, kind, name, status: Synced|OutOfSync|Missing|Unknown, dependsOn: ["Kind/name"]}]"""
+        """[{apiVersion, kind, name, status: Synced|OutOfSync|Missing|Unknown, dependsOn: ["Kind/name"],
+        claim: {kind, name} | null}]"""
         ...
 
     def subscribe(self) -> Subscription: ...

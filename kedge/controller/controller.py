@@ -257,6 +257,11 @@ class Controller:
                 "app %s declared by %s is already managed elsewhere (%s)", name, parent, existing.source
             )
             return
+        if spec.get("platform") is True:
+            log.warning(
+                "app %s declared by %s asks for spec.platform, which only an admin may set", name, parent
+            )
+            return
         if existing is None or dict(existing.spec) != spec:
             try:
                 validate(name, spec)
@@ -398,9 +403,8 @@ class Controller:
         spec = AppSpec.parse(name, self._record(name).spec)
         fetched = self.sources.fetch(spec)
         try:
-            run = self.engine.plan(
-                name, fetched.directory, Options(prune=spec.prune, allow_empty=spec.allow_empty)
-            )
+            options = Options(prune=spec.prune, allow_empty=spec.allow_empty, platform_app=spec.platform)
+            run = self.engine.plan(name, fetched.directory, options)
             self.engine.finish(run)
             return run
         finally:

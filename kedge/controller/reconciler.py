@@ -18,6 +18,7 @@ from typing import Any
 
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
+from kedge.controller.claims import claim_statuses, settled
 from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
@@ -221,7 +222,9 @@ class Reconciler:
                 return cached.rendered
         fetched = self._fetch(name, spec, status, revision)
         try:
-            rendered = self.engine.render(name, fetched.directory).rendered
+            rendered = self.engine.render(
+                name, fetched.directory, Options(platform_app=spec.platform)
+            ).rendered
         finally:
             fetched.cleanup()
         rendered.diagnostics.extend(fetched.diagnostics)
@@ -331,6 +334,7 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
+        status.claims = claim_statuses(run)
         # Drift is observed whatever the plan's verdict: a revert that is refused is still drift.
         drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
         event_ids = self._record_drift(name, drifted, revision)
@@ -378,6 +382,8 @@ class Reconciler:
             self._apply(name, status, run, revision, event_ids, pinned)
         else:
             self._settle(status, run, revision, pinned)
+        if status.sync == SYNCED:  # applied: every claim's resources match now
+            status.claims = settled(status.claims)
         status.summary = plan.summary()
         if any(k not in APP_CONDITIONS for k in status.conditions):
             status.health = DEGRADED  # an object reports trouble (RemediationPaused)

@@ -19,6 +19,7 @@ class Status:
     conditions: dict[str, dict[str, str]] = field(default_factory=dict)
     observed_at: str | None = None
     summary: dict[str, int] = field(default_factory=dict)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # each claim's last result
 
     def condition(self, kind: str, status: bool, reason: str, message: str = "") -> None:
         self.conditions[kind] = {
@@ -38,6 +39,7 @@ class Status:
             + [c for k, c in sorted(self.conditions.items()) if k not in APP_CONDITIONS],
             "observedAt": self.observed_at,
             "summary": self.summary,
+            **({"claims": self.claims} if self.claims else {}),
         }
 
     @classmethod
@@ -51,4 +53,5 @@ class Status:
             conditions={c["type"]: dict(c) for c in data.get("conditions", [])},
             observed_at=data.get("observedAt"),
             summary=dict(data.get("summary") or {}),
+            claims=list(data.get("claims") or []),
         )

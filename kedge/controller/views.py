@@ -26,6 +26,8 @@ def app_view(record: Any) -> dict[str, Any]:
     view["pinnedRevision"] = record.pinned_revision
     view["observedAt"] = status.get("observedAt")
     view["summary"] = status.get("summary") or {}
+    if status.get("claims"):
+        view["claims"] = status["claims"]
     return {"name": record.name, "spec": dict(record.spec), "status": view, "source": record.source}
 
 
@@ -85,6 +87,7 @@ def resources_view(run: AppRun, failed: Mapping[str, str] | None = None) -> list
                 "status": state,
                 "dependsOn": deps,
                 **({"error": error} if state == "Failed" else {}),
+                **({"claim": claim.to_json()} if (claim := r.claim) is not None else {}),
             }
         )
     return out

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.observe import Connections, Observed, observe
+from kedge.engine.platform import expander
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
@@ -33,6 +34,9 @@ from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
 from kedge.store.audit import AuditItem
+
+if TYPE_CHECKING:
+    from kedge.compositions import ClaimExpander
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Options:
     # noted on the resource instead of failing the plan; nothing is ever applied from it.
     observe_only: bool = False
     app_labels: Mapping[str, str] = field(default_factory=dict)
+    platform_app: bool = True  # may declare Definitions and Compositions (one-shot: always)
 
 
 @dataclass
@@ -82,9 +87,12 @@ class Engine:
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
         checkouts: bool = False,
+        platform: ClaimExpander | None = None,
     ) -> None:
         self.store = store
         self.checkouts = checkouts  # apps are temporary git checkouts: relative roots are refused
+        # Definitions and Compositions of the server or --platform; the app's own are allowed.
+        self.platform = platform or expander()
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -99,7 +107,9 @@ class Engine:
     # -- steps -------------------------------------------------------------------------------
 
     def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
-        return AppRun(app, options, render(path, self.extra_configs, self.env, checkout=self.checkouts))
+        expand = self.platform.for_app(options.platform_app)
+        rendered = render(path, self.extra_configs, self.env, checkout=self.checkouts, expand=expand)
+        return AppRun(app, options, rendered)
 
     def plan(
         self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None

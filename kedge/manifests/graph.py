@@ -81,6 +81,13 @@ def _named(
     return out
 
 
+def references_in(value: Any) -> list[tuple[FieldPath, Reference]]:
+    """Every ``fromResource`` reference in a resolved spec, with its path in the spec."""
+    found: list[tuple[FieldPath, Reference]] = []
+    _references(value, (), found)
+    return found
+
+
 def build_graph(
     resources: Sequence[Resource],
     *,

@@ -14,6 +14,7 @@ from kedge.model.errors import (
 )
 from kedge.model.kinds import KindSpec
 from kedge.model.resource import (
+    ClaimRef,
     DeletionPolicy,
     Identity,
     InventoryEntry,
@@ -26,6 +27,7 @@ from kedge.model.values import UNKNOWN, Reference, Secret, Unknown
 
 __all__ = [
     "UNKNOWN",
+    "ClaimRef",
     "ConfigError",
     "ConflictError",
     "DeletionPolicy",

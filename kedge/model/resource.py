@@ -11,6 +11,28 @@ from typing import Any
 ANNOTATION_PREFIX = "kedge.dev/"
 
 
+CLAIM_ANNOTATION = ANNOTATION_PREFIX + "claim"
+
+
+@dataclass(frozen=True, order=True)
+class ClaimRef:
+    """The claim a composed resource belongs to (``kedge.dev/claim: Kind/name``)."""
+
+    kind: str
+    name: str
+
+    @classmethod
+    def of(cls, annotations: Mapping[str, str]) -> ClaimRef | None:
+        kind, slash, name = annotations.get(CLAIM_ANNOTATION, "").partition("/")
+        return cls(kind, name) if slash and kind and name else None
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name}
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
 class DeletionPolicy(enum.StrEnum):
     DELETE = "Delete"
     ORPHAN = "Orphan"
@@ -82,6 +104,11 @@ class Resource:
     @property
     def external_name(self) -> str:
         return self.annotation("external-name") or self.key.name
+
+    @property
+    def claim(self) -> ClaimRef | None:
+        """The claim that composed this resource, None for a plain one."""
+        return ClaimRef.of(self.annotations)
 
     @property
     def provider_config(self) -> str:
@@ -169,3 +196,7 @@ class InventoryEntry:
 
     def annotation(self, name: str, default: str = "") -> str:
         return self.annotations.get(ANNOTATION_PREFIX + name, default)
+
+    @property
+    def claim(self) -> ClaimRef | None:
+        return ClaimRef.of(self.annotations)

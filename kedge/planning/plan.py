@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kedge.model import Diagnostic, Resource, ResourceKey
+from kedge.model import ClaimRef, Diagnostic, Resource, ResourceKey
 from kedge.model.diagnostics import has_errors
 from kedge.model.values import redact
 
@@ -51,10 +51,16 @@ class Change:
     # "Kind/name" of the resources this one waits for: references, depends-on and fields that
     # name another resource of the app (inferred); shown so the order of an apply is explained
     depends_on: Sequence[str] = ()
+    claim: ClaimRef | None = None  # deletes only: the claim that composed it (from the inventory)
 
     @property
     def is_change(self) -> bool:
         return self.action is not Action.NOOP
+
+    @property
+    def claim_ref(self) -> ClaimRef | None:
+        """The claim whose composed resource this is; None for a plain resource."""
+        return self.resource.claim if self.resource is not None else self.claim
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +70,7 @@ class Change:
             "name": self.key.name,
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
+            **({"claim": claim.to_json()} if (claim := self.claim_ref) is not None else {}),
             **({"statements": list(self.statements)} if self.statements else {}),
             **({"dependsOn": list(self.depends_on)} if self.depends_on else {}),
         }

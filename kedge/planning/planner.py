@@ -228,14 +228,21 @@ def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | 
     before = observed.state
     forget = _forget_reason(inp.app, e, observed)
     if forget:
-        return Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True), None
+        change = Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True, claim=e.claim)
+        return change, None
     if e.annotation("prevent-destroy").lower() == "true":
         msg = (
             f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
             "remove the annotation in git first, or put the resource back"
         )
+        if e.claim is not None:  # say what blocks the claim's deletion, not just that it hangs
+            msg = (
+                f"{e.claim}: its {e.key} would be deleted ({why}) but has kedge.dev/prevent-destroy, "
+                "so the claim cannot be deleted; remove the annotation from the claim or the Composition "
+                "first, or put the claim back"
+            )
         return None, Diagnostic.error(msg, code=PREVENT_DESTROY)
-    return Change(Action.DELETE, e.key, before, None, reason=why), None
+    return Change(Action.DELETE, e.key, before, None, reason=why, claim=e.claim), None
 
 
 def _forget_reason(app: str, e: InventoryEntry, observed: Observation) -> str:

@@ -28,6 +28,7 @@ from kedge.controller.api import ControlPlane, NotFound
 from kedge.model import KedgeError
 from kedge.store import Store
 from kedge.ui import graph
+from kedge.ui.claims import claim_tree
 from kedge.ui.render import page
 
 SYNC = ("Synced", "OutOfSync", "Unknown")
@@ -200,6 +201,7 @@ class Site:
                 resources = []  # the source cannot be read now: the diff says why
             context["resources"] = resources
             context["graph"] = graph.layout(resources)
+            context["claims"] = claim_tree(resources, view.get("status", {}).get("claims") or [])
         if "diff" in sections and len(sections) == 1:  # the full page loads the diff lazily
             try:
                 context["plan"] = self.control.diff(name)
