@@ -62,7 +62,7 @@ def handle_errors(fn: F) -> F:
 
 
 def _register() -> None:
-    from kedge.cli import audit, client, demo, explain, oneshot, secret, serve
+    from kedge.cli import audit, client, cost, demo, explain, oneshot, secret, serve
 
     oneshot.register(app, handle_errors)
     explain.register(app, handle_errors)
@@ -71,6 +71,7 @@ def _register() -> None:
     audit.register(app, handle_errors)
     secret.register(app, handle_errors)
     client.register(app, handle_errors)
+    cost.register(app, handle_errors)
 
 
 def main() -> None:

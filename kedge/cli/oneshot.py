@@ -172,6 +172,9 @@ def _show_plan(run: AppRun, fmt: Format) -> None:
     output.diagnostics(run.plan.diagnostics)
     if run.plan.ok:
         output.plan(run.plan)
+        from kedge.cli.cost import show_plan_cost  # cost imports this module's options
+
+        show_plan_cost(run.plan.cost)
 
 
 def _confirm() -> None:

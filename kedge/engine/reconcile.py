@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedge.cost import Catalog
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
+from kedge.engine.cost import load_catalog, plan_cost
 from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
@@ -76,8 +78,10 @@ class Engine:
         env: Mapping[str, str] | None = None,
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.store = store
+        self.catalog = catalog or load_catalog(None)  # prices for plan.cost and budget policies
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -137,6 +141,7 @@ class Engine:
         )
         plan = make_plan(plan_input, registry.kind_spec)
         changes, previews = self._preview(run, plan)
+        cost, usage_problems = plan_cost(changes, run.inventory, run.rendered, self.catalog)
         verdicts = (
             check_plan(
                 [*self.policies, *run.rendered.core],
@@ -146,11 +151,13 @@ class Engine:
                 app_labels=options.app_labels,
                 inventory=run.inventory,
                 limits=self.policy_limits,
+                cost=cost,
             )
             if options.check_policies
             else []
         )
-        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts])
+        diagnostics = [*run.rendered.diagnostics, *plan.diagnostics, *previews, *usage_problems, *verdicts]
+        run.plan = Plan(changes, diagnostics, cost)
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:

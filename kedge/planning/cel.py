@@ -45,6 +45,7 @@ MAX_TEXT = 4096  # characters of one expression
 MAX_DEPTH = 300  # nesting of the parse tree: the interpreter recurses once per level
 CHECK_EVERY = 8  # nodes visited between two looks at the clock
 VARIABLE = "change"
+GLOBALS = frozenset({"plan", "app"})  # the same for every change of a plan (cost, the app)
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 TYPE_NAMES = frozenset(
     {"bool", "bytes", "double", "duration", "dyn", "int", "list", "map", "null_type", "string"}
@@ -88,9 +89,10 @@ class Bindings:
     with the name only (it provably reads nothing else).
     """
 
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], plan_wide: dict[str, Any] | None = None) -> None:
         self.document = document
         self._converted: dict[str, Any] = {}
+        self.plan_wide = plan_wide or {}  # from ``plan_values``: converted once per plan
 
     def change(self, fields: frozenset[str] | None) -> celtypes.MapType:
         names = list(self.document) if fields is None else [f for f in self.document if f in fields]
@@ -100,6 +102,11 @@ class Bindings:
                 self._converted[name] = json_to_cel(self.document[name])
             items[celtypes.StringType(name)] = self._converted[name]
         return celtypes.MapType(items)
+
+
+def plan_values(values: dict[str, Any]) -> dict[str, Any]:
+    """``plan`` and ``app`` as CEL values, converted once for every change of a plan."""
+    return {name: json_to_cel(value) for name, value in values.items() if name in GLOBALS}
 
 
 def _read(document: Any, path: Path) -> tuple[Any, ...]:
@@ -160,7 +167,7 @@ def compile_expression(text: str) -> Expression | str:
         return f"the expression is nested more than {MAX_DEPTH} levels deep"
     if unknown:
         names = ", ".join(repr(n) for n in sorted(unknown))
-        return f"unknown name {names}; a rule sees only `{VARIABLE}` (and macro variables)"
+        return f"unknown name {names}; a rule sees only `{VARIABLE}`, `plan`, `app` (and macro variables)"
     return Expression(text, ast, reads)
 
 
@@ -218,7 +225,7 @@ def _analyse(ast: Node) -> tuple[tuple[Path, ...], set[str]]:
                     bound.update(str(t.children[0]) for t in first.find_data("ident") if t.children)
     for ident in uses:
         reads.add(_path_of(ident, parents))
-    return tuple(sorted(reads)), names - bound - TYPE_NAMES - {VARIABLE}
+    return tuple(sorted(reads)), names - bound - TYPE_NAMES - {VARIABLE} - GLOBALS
 
 
 def _path_of(ident: Node, parents: dict[int, Node]) -> Path:
@@ -268,7 +275,7 @@ def evaluate(expression: Expression, bindings: Bindings, deadline: float, clock:
     """Run ``expression`` on the change of ``bindings``; stop at ``deadline`` by ``clock``."""
     evaluator = _Evaluator(expression.ast, _base_activation(), _Deadline(deadline, clock))
     try:
-        value = evaluator.evaluate({VARIABLE: bindings.change(expression.fields)})
+        value = evaluator.evaluate({**bindings.plan_wide, VARIABLE: bindings.change(expression.fields)})
     except Stopped:
         return Outcome(stopped=True)
     except CELEvalError as err:
