@@ -5,7 +5,7 @@ Reading the catalog file stays with the engine; this package parses what it is g
 """
 
 from kedge.cost.catalog import HOURS_PER_MONTH, Catalog, CatalogError, Price, parse_catalog
-from kedge.cost.estimate import Estimate, ResourceCost, UnpricedResource, estimate_resources
+from kedge.cost.estimate import Estimate, ResourceCost, UnpricedResource, check_usage, estimate_resources
 from kedge.cost.estimators import KINDS, KindPricing, pricing_for
 from kedge.cost.meter import Component
 
@@ -20,6 +20,7 @@ __all__ = [
     "Price",
     "ResourceCost",
     "UnpricedResource",
+    "check_usage",
     "estimate_resources",
     "parse_catalog",
     "pricing_for",

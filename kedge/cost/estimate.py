@@ -100,6 +100,17 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
     return out
 
 
+def check_usage(resources: Iterable[Resource]) -> list[Diagnostic]:
+    """Every usage annotation problem (unknown key, bad number), before anything is observed."""
+    problems: list[Diagnostic] = []
+    for resource in resources:
+        if USAGE_ANNOTATION in resource.annotations:
+            pricing = pricing_for(resource.key.api_version, resource.key.kind)
+            if pricing is not None:
+                _usage(resource, pricing, problems)
+    return problems
+
+
 def _price(
     pricing: KindPricing, item: Item, catalog: Catalog, region: str | None
 ) -> tuple[tuple[Component, ...], str | None]:

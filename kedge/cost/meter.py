@@ -92,9 +92,13 @@ class Meter:
         self, name: str, price_id: str, quantity: float, variant: str = "", region: str | None = None
     ) -> None:
         """Add the monthly cost of ``quantity`` units (zero quantities are left out)."""
-        price = self.lookup(price_id, variant, region)
         if quantity <= 0:
+            # Nothing to charge; still, a region the catalog lacks leaves the resource unpriced
+            # (a zero would read as "free"). A price a smaller catalog omits is simply not used.
+            if self.catalog.lists(price_id):
+                self.lookup(price_id, variant, region)
             return
+        price = self.lookup(price_id, variant, region)
         parts = price.split(quantity)
         if len(parts) == 1:
             tier, used = parts[0]

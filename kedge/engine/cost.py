@@ -21,7 +21,7 @@ from typing import Any
 from kedge.cost import Catalog, CatalogError, Estimate, estimate_resources, parse_catalog
 from kedge.cost.estimate import RegionOf
 from kedge.engine.render import BoundConfig, Rendered
-from kedge.model import Diagnostic, InventoryEntry, Resource
+from kedge.model import InventoryEntry, Resource
 from kedge.planning import Change
 
 DEFAULT_AZURE_LOCATION = "eastus"
@@ -88,8 +88,8 @@ def plan_cost(
     inventory: Sequence[InventoryEntry],
     rendered: Rendered,
     catalog: Catalog,
-) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """Monthly cost before (what exists now, as observed) and after the plan, and usage problems.
+) -> dict[str, Any]:
+    """Monthly cost before (what exists now, as observed) and after the plan.
 
     A resource counts before when it exists (``change.before``), priced from its observed
     state; after when the plan leaves it in place or creates it, priced from its desired spec.
@@ -109,8 +109,7 @@ def plan_cost(
     region = region_of(rendered.configs)
     was = estimate_resources(before, catalog, region)
     will = estimate_resources(after, catalog, region)
-    cost = {"before": round(was.total, 6), "after": round(will.total, 6), "currency": catalog.currency}
-    return cost, will.diagnostics
+    return {"before": round(was.total, 6), "after": round(will.total, 6), "currency": catalog.currency}
 
 
 def _from_entry(entry: InventoryEntry | None) -> Resource | None:

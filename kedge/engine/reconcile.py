@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kedge.cost import Catalog
+from kedge.cost import Catalog, check_usage
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.cost import load_catalog, plan_cost
 from kedge.engine.observe import Connections, Observed, observe
@@ -26,6 +26,7 @@ from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
 from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
+from kedge.model.diagnostics import has_errors
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -106,8 +107,9 @@ class Engine:
         On render errors the plan carries them and nothing is observed.
         """
         run = AppRun(app, options, rendered) if rendered is not None else self.render(app, path, options)
-        if not run.rendered.ok:
-            run.plan = Plan(diagnostics=run.rendered.diagnostics)
+        usage_problems = check_usage(run.rendered.resources) if run.rendered.ok else []
+        if not run.rendered.ok or has_errors(usage_problems):
+            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, *usage_problems])
             return run
         run.inventory = self.store.inventory(app)
         run.intents = self.store.intents(app)
@@ -141,7 +143,7 @@ class Engine:
         )
         plan = make_plan(plan_input, registry.kind_spec)
         changes, previews = self._preview(run, plan)
-        cost, usage_problems = plan_cost(changes, run.inventory, run.rendered, self.catalog)
+        cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
         verdicts = (
             check_plan(
                 [*self.policies, *run.rendered.core],
