@@ -69,6 +69,7 @@ class Expression:
     text: str
     ast: Node
     reads: tuple[Path, ...]  # paths under ``change``; () is the whole change
+    plan_wide: frozenset[str] = frozenset()  # which of ``plan``, ``app`` it reads
 
     @property
     def fields(self) -> frozenset[str] | None:
@@ -162,13 +163,13 @@ def compile_expression(text: str) -> Expression | str:
     except (lark.exceptions.LarkError, RecursionError) as err:
         return f"syntax error ({type(err).__name__})"
     try:
-        reads, unknown = _analyse(ast)
+        reads, unknown, plan_wide = _analyse(ast)
     except _TooDeep:
         return f"the expression is nested more than {MAX_DEPTH} levels deep"
     if unknown:
         names = ", ".join(repr(n) for n in sorted(unknown))
         return f"unknown name {names}; a rule sees only `{VARIABLE}`, `plan`, `app` (and macro variables)"
-    return Expression(text, ast, reads)
+    return Expression(text, ast, reads, plan_wide)
 
 
 def _syntax_message(text: str, err: CELParseError) -> str:
@@ -202,8 +203,8 @@ def _walk(ast: Node) -> Iterator[tuple[Node, dict[int, Node]]]:
                 stack.append((child, depth + 1))
 
 
-def _analyse(ast: Node) -> tuple[tuple[Path, ...], set[str]]:
-    """The paths under ``change`` the expression reads, and the names it cannot resolve."""
+def _analyse(ast: Node) -> tuple[tuple[Path, ...], set[str], frozenset[str]]:
+    """The paths under ``change`` the expression reads, the names it cannot resolve, the globals."""
     reads: set[Path] = set()
     names: set[str] = set()
     bound: set[str] = set()
@@ -225,7 +226,8 @@ def _analyse(ast: Node) -> tuple[tuple[Path, ...], set[str]]:
                     bound.update(str(t.children[0]) for t in first.find_data("ident") if t.children)
     for ident in uses:
         reads.add(_path_of(ident, parents))
-    return tuple(sorted(reads)), names - bound - TYPE_NAMES - {VARIABLE} - GLOBALS
+    free = names - bound
+    return tuple(sorted(reads)), free - TYPE_NAMES - {VARIABLE} - GLOBALS, frozenset(free & GLOBALS)
 
 
 def _path_of(ident: Node, parents: dict[int, Node]) -> Path:

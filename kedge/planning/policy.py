@@ -101,7 +101,8 @@ class Rule:
     @property
     def plan_wide(self) -> bool:
         """The rule reads only ``plan`` and ``app``: it judges the plan once, not each change."""
-        return all(e is None or not e.reads for e in (self.deny, self.warn))
+        expressions = [e for e in (self.deny, self.warn) if e is not None]
+        return all(not e.reads for e in expressions) and any(e.plan_wide for e in expressions)
 
 
 def compile_policies(documents: Iterable[CoreDocument]) -> tuple[list[Rule], list[Diagnostic]]:
