@@ -22,7 +22,9 @@ from kedge.model import ConfigError
 
 CatalogOpt = Annotated[
     Path | None,
-    typer.Option("--catalog", help="A price catalog file [default: the one shipped with Kedge].", show_default=False),
+    typer.Option(
+        "--catalog", help="A price catalog file [default: the one shipped with Kedge].", show_default=False
+    ),
 ]
 
 
@@ -65,7 +67,9 @@ def show_estimate(estimate: Estimate) -> None:
                 f" = {money(c.monthly, currency)}"
             )
     for u in estimate.unpriced:
-        output.out.print(f"[dim]{u.key.kind}/{output.escape(u.key.name)}  unpriced: {output.escape(u.reason)}[/]")
+        output.out.print(
+            f"[dim]{u.key.kind}/{output.escape(u.key.name)}  unpriced: {output.escape(u.reason)}[/]"
+        )
     output.out.print(
         f"[bold]Monthly cost:[/] {money(estimate.total, currency)} for {len(estimate.resources)} priced "
         f"resource(s), {len(estimate.unpriced)} unpriced (730 hours a month, list prices)"

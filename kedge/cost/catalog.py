@@ -25,6 +25,7 @@ This module does no I/O: the engine reads the file and hands its parsed JSON her
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -165,9 +166,7 @@ def _read_offer(catalog: Catalog, code: str, offer: Any, bad: Any) -> None:
         catalog.regions.setdefault(price_id, set()).add(region)
 
 
-def _dimensions(
-    terms: Any, where: str, currency: str, bad: Any
-) -> tuple[str, tuple[Tier, ...], str] | None:
+def _dimensions(terms: Any, where: str, currency: str, bad: Any) -> tuple[str, tuple[Tier, ...], str] | None:
     if not isinstance(terms, Mapping) or len(terms) != 1:
         bad(where, "needs exactly one on-demand term")
         return None
@@ -208,7 +207,7 @@ def _dimensions(
 
 
 def _contiguous(tiers: Sequence[Tier]) -> bool:
-    return tiers[0].begin == 0 and all(a.end == b.begin for a, b in zip(tiers, tiers[1:], strict=False))
+    return tiers[0].begin == 0 and all(a.end == b.begin for a, b in itertools.pairwise(tiers))
 
 
 def _number(value: Any) -> float | None:

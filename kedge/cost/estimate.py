@@ -87,7 +87,13 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
         if usage is None:
             continue
         region = region_of(resource)
-        memo_key = (resource.key.api_version, resource.key.kind, _frozen(resource.spec), _frozen(usage), region)
+        memo_key = (
+            resource.key.api_version,
+            resource.key.kind,
+            _frozen(resource.spec),
+            _frozen(usage),
+            region,
+        )
         found = memo.get(memo_key)
         if found is None:
             found = _price(pricing, Item(resource.spec, usage, pricing.defaults, region), catalog, region)
@@ -138,10 +144,15 @@ def _usage(resource: Resource, pricing: KindPricing, problems: list[Diagnostic])
         known = sorted(pricing.usage)
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        takes = f"{resource.key.kind} takes {', '.join(known)}" if known else f"{resource.key.kind} takes none"
+        takes = (
+            f"{resource.key.kind} takes {', '.join(known)}" if known else f"{resource.key.kind} takes none"
+        )
         problems.append(
             Diagnostic.error(
-                f"unknown usage key {key!r}{hint} ({takes})", file=resource.file, line=resource.line, path=path
+                f"unknown usage key {key!r}{hint} ({takes})",
+                file=resource.file,
+                line=resource.line,
+                path=path,
             )
         )
     return None if unknown else usage

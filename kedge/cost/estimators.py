@@ -44,14 +44,18 @@ class KindPricing:
 def _s3(item: Item, meter: Meter) -> None:
     region = item.field("region") or None
     meter.charge("Storage", "s3.storage", item.usage("storageGB"), region=region)
-    meter.charge("PUT, COPY, POST, LIST requests", "s3.requests.tier1", item.usage("writeRequests"), region=region)
+    meter.charge(
+        "PUT, COPY, POST, LIST requests", "s3.requests.tier1", item.usage("writeRequests"), region=region
+    )
     meter.charge("GET and other requests", "s3.requests.tier2", item.usage("requests"), region=region)
 
 
 def _dynamodb(item: Item, meter: Meter) -> None:
     meter.charge("Storage", "dynamodb.storage", item.usage("storageGB"))
     if item.field("billingMode") == "PROVISIONED":
-        meter.charge("Read capacity", "dynamodb.readCapacity", _number(item.field("readCapacity")) * HOURS_PER_MONTH)
+        meter.charge(
+            "Read capacity", "dynamodb.readCapacity", _number(item.field("readCapacity")) * HOURS_PER_MONTH
+        )
         meter.charge(
             "Write capacity", "dynamodb.writeCapacity", _number(item.field("writeCapacity")) * HOURS_PER_MONTH
         )
@@ -114,7 +118,9 @@ def _azure_table(item: Item, meter: Meter) -> None:
 def _gcs(item: Item, meter: Meter) -> None:
     location = str(item.field("location", default="US")).lower()
     storage_class = str(item.field("storageClass", default="STANDARD")).upper()
-    meter.charge(f"Storage ({storage_class})", "gcs.storage", item.usage("storageGB"), storage_class, location)
+    meter.charge(
+        f"Storage ({storage_class})", "gcs.storage", item.usage("storageGB"), storage_class, location
+    )
     meter.charge("Class A operations", "gcs.classA", item.usage("classAOperations"), region=location)
     meter.charge("Class B operations", "gcs.classB", item.usage("classBOperations"), region=location)
 

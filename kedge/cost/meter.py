@@ -105,8 +105,14 @@ class Meter:
             self.components.append(Component(name, price.unit, used, tier.rate, tier.rate * used))
             return
         for tier, used in parts:
-            label = f"first {_tidy(tier.end)}" if tier.begin == 0 else (
-                f"over {_tidy(tier.begin)}" if math.isinf(tier.end) else f"next {_tidy(tier.end - tier.begin)}"
+            label = (
+                f"first {_tidy(tier.end)}"
+                if tier.begin == 0
+                else (
+                    f"over {_tidy(tier.begin)}"
+                    if math.isinf(tier.end)
+                    else f"next {_tidy(tier.end - tier.begin)}"
+                )
             )
             self.components.append(
                 Component(f"{name} ({label} {price.unit})", price.unit, used, tier.rate, tier.rate * used)

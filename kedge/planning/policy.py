@@ -11,7 +11,8 @@ and ``after`` (desired spec, null for a delete); it is true when the change must
 the monthly cost) and ``app`` (``name``, ``labels``, ``cost``: the monthly cost after the plan);
 a rule that reads only those (a budget: ``plan.cost.after > 500.0``) judges the plan once,
 as "denies this plan", when the plan changes a kind it names. Only changes that touch the
-real world are checked: creates, updates, replaces and deletes; no-ops and deletes that only forget an object are not.
+real world are checked: creates, updates, replaces and deletes; no-ops and deletes that
+only forget an object are not.
 
 Every outcome is a diagnostic at the Policy's file and line:
 - ``deny`` true: an ERROR "policy P/R denies ACTION of Kind/name: message";

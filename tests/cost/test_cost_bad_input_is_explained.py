@@ -110,9 +110,15 @@ def test_missing_catalog_file_is_a_clear_error(kedge, cost_app, tmp_path) -> Non
 @pytest.mark.parametrize(
     "text,fragments",
     [
-        ('{"formatVersion": "kedge.dev/price-catalog/v1",\n "currency": "USD",\n "offers": {', ["catalog.json:3", "not valid JSON"]),
+        (
+            '{"formatVersion": "kedge.dev/price-catalog/v1",\n "currency": "USD",\n "offers": {',
+            ["catalog.json:3", "not valid JSON"],
+        ),
         ("[1, 2]", ["catalog.json", "a JSON object"]),
-        ('{"formatVersion": "x", "currency": "USD", "offers": {}}', ["formatVersion", "kedge.dev/price-catalog/v1"]),
+        (
+            '{"formatVersion": "x", "currency": "USD", "offers": {}}',
+            ["formatVersion", "kedge.dev/price-catalog/v1"],
+        ),
         (
             json.dumps(
                 {
@@ -123,9 +129,22 @@ def test_missing_catalog_file_is_a_clear_error(kedge, cost_app, tmp_path) -> Non
                             "publicationDate": "2025-01-01",
                             "source": "https://example.org",
                             "products": {"A": {"sku": "A", "attributes": {"kedge:price": "s3.storage"}}},
-                            "terms": {"OnDemand": {"A": {"A.T": {"priceDimensions": {"A.T.D": {
-                                "unit": "GB-Mo", "beginRange": "0", "endRange": "Inf",
-                                "pricePerUnit": {"USD": "cheap"}}}}}}},
+                            "terms": {
+                                "OnDemand": {
+                                    "A": {
+                                        "A.T": {
+                                            "priceDimensions": {
+                                                "A.T.D": {
+                                                    "unit": "GB-Mo",
+                                                    "beginRange": "0",
+                                                    "endRange": "Inf",
+                                                    "pricePerUnit": {"USD": "cheap"},
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            },
                         }
                     },
                 }
@@ -153,11 +172,31 @@ def test_a_replacement_catalog_is_used(kedge, cost_app, tmp_path) -> None:
             "AmazonS3": {
                 "publicationDate": "2026-01-01",
                 "source": "negotiated rates",
-                "products": {"A": {"sku": "A", "attributes": {"kedge:price": "s3.storage", "regionCode": "us-east-1"}}},
-                "terms": {"OnDemand": {"A": {"A.T": {"priceDimensions": {
-                    "A.T.1": {"unit": "GB-Mo", "beginRange": "0", "endRange": "10", "pricePerUnit": {"EUR": "1"}},
-                    "A.T.2": {"unit": "GB-Mo", "beginRange": "10", "endRange": "Inf", "pricePerUnit": {"EUR": "0.5"}},
-                }}}}},
+                "products": {
+                    "A": {"sku": "A", "attributes": {"kedge:price": "s3.storage", "regionCode": "us-east-1"}}
+                },
+                "terms": {
+                    "OnDemand": {
+                        "A": {
+                            "A.T": {
+                                "priceDimensions": {
+                                    "A.T.1": {
+                                        "unit": "GB-Mo",
+                                        "beginRange": "0",
+                                        "endRange": "10",
+                                        "pricePerUnit": {"EUR": "1"},
+                                    },
+                                    "A.T.2": {
+                                        "unit": "GB-Mo",
+                                        "beginRange": "10",
+                                        "endRange": "Inf",
+                                        "pricePerUnit": {"EUR": "0.5"},
+                                    },
+                                }
+                            }
+                        }
+                    }
+                },
             }
         },
     }

@@ -90,7 +90,9 @@ def test_tiered_storage_is_split_across_tiers(cost_app, cost_json) -> None:
         (460800, 0.022),
         (88000, 0.021),
     ]
-    assert sum(c["monthly"] for c in components) == pytest.approx(51200 * 0.023 + 460800 * 0.022 + 88000 * 0.021)
+    assert sum(c["monthly"] for c in components) == pytest.approx(
+        51200 * 0.023 + 460800 * 0.022 + 88000 * 0.021
+    )
     assert components[0]["name"] == "Storage (first 51200 GB-Mo)"
 
 
@@ -115,12 +117,17 @@ def test_business_hours_machines_are_not_billed_730_hours() -> None:
     assert report["workers"]["monthly"] == pytest.approx(3 * 220 * 0.0416 + 3 * 20 * 0.08)
     # defaults: 730 hours, an 8 GB root volume
     assert report["always-on"]["monthly"] == pytest.approx(2 * 730 * 0.0416 + 2 * 8 * 0.08)
-    assert [c["name"] for c in report["workers"]["components"]] == ["Instances (t3.medium)", "Root volumes (gp3)"]
+    assert [c["name"] for c in report["workers"]["components"]] == [
+        "Instances (t3.medium)",
+        "Root volumes (gp3)",
+    ]
 
 
 def test_nat_gateway_hours_and_data() -> None:
     nat = Resource(
-        ResourceKey("aws.kedge.dev/v1", "NATGateway", "egress"), {}, annotations={"kedge.dev/usage": "dataGB=500"}
+        ResourceKey("aws.kedge.dev/v1", "NATGateway", "egress"),
+        {},
+        annotations={"kedge.dev/usage": "dataGB=500"},
     )
     estimate = estimate_resources([nat], load_catalog(None), lambda _: "eu-west-1")
     assert estimate.total == pytest.approx(730 * 0.048 + 500 * 0.048)

@@ -100,7 +100,9 @@ def test_a_budget_rule_denies_a_plan_over_it(kedge, tmp_path, aws) -> None:
 
     # under the budget the same rule lets the plan through
     (app / "resources.yaml").write_text(
-        BUCKET.format(name="cost-small", gb=100) + "---\n" + BUDGET.format(expression="plan.cost.after > 50.0")
+        BUCKET.format(name="cost-small", gb=100)
+        + "---\n"
+        + BUDGET.format(expression="plan.cost.after > 50.0")
     )
     assert kedge("apply", app, "--auto-approve").exit_code == 0
 
