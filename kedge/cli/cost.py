@@ -48,6 +48,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             output.diagnostics(problems)
             show_estimate(estimate)
 
+    from kedge.cli import orphans
+
+    orphans.register(app, handle)
+
 
 def money(amount: float, currency: str) -> str:
     return f"{amount:,.2f} {currency}"

@@ -71,6 +71,11 @@ def render(
     return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core)
 
 
+def bind_configs(docs: Sequence[CoreDocument], diagnostics: list[Diagnostic]) -> dict[str, BoundConfig]:
+    """ProviderConfig documents (from a server's configuration) ready to connect."""
+    return _bind_configs(docs, diagnostics)
+
+
 def _bind_configs(docs: Sequence[CoreDocument], diagnostics: list[Diagnostic]) -> dict[str, BoundConfig]:
     out: dict[str, BoundConfig] = {}
     for doc in docs:

@@ -63,7 +63,7 @@ def list_kind(session: AwsSession, kind: str) -> Sequence[Existing]:
         return ()
     region = session.region
     args = {"BucketRegion": region} if kind == "S3Bucket" else {}
-    with aws_errors(f"{kind}: list {lister.operation}"):
+    with aws_errors(f"{kind}: list"):
         client = session.client(lister.service)
         names = [
             n for page in client.get_paginator(lister.operation).paginate(**args) for n in lister.names(page)
