@@ -16,13 +16,16 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources as package_files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kedge.cost import Catalog, CatalogError, Estimate, estimate_resources, parse_catalog
+from kedge.cost import Catalog, CatalogError, Estimate, check_usage, estimate_resources, parse_catalog
 from kedge.cost.estimate import RegionOf
 from kedge.engine.render import BoundConfig, Rendered
 from kedge.model import InventoryEntry, Resource
 from kedge.planning import Change
+
+if TYPE_CHECKING:
+    from kedge.engine.reconcile import Engine
 
 DEFAULT_AZURE_LOCATION = "eastus"
 MAX_CATALOG_BYTES = 64 * 1024 * 1024
@@ -81,6 +84,19 @@ def region_of(configs: Mapping[str, BoundConfig], env: Mapping[str, str] | None 
 
 def estimate_app(rendered: Rendered, catalog: Catalog, env: Mapping[str, str] | None = None) -> Estimate:
     return estimate_resources(rendered.resources, catalog, region_of(rendered.configs, env))
+
+
+def app_cost(engine: Engine, app: str, path: Path) -> dict[str, Any]:
+    """``kedge cost`` JSON for an app directory, with ``diagnostics`` when it cannot be priced."""
+    rendered = engine.render(app, path).rendered
+    problems = (
+        [*rendered.diagnostics, *check_usage(rendered.resources)] if rendered.ok else rendered.diagnostics
+    )
+    if any(d.is_error for d in problems):
+        report = Estimate(engine.catalog.currency).to_json()
+    else:
+        report = estimate_app(rendered, engine.catalog).to_json()
+    return {**report, "diagnostics": [d.to_json() for d in problems if d.is_error]}
 
 
 def plan_cost(

@@ -30,7 +30,7 @@ from kedge.ui.render import page
 
 SYNC = ("Synced", "OutOfSync", "Unknown")
 HEALTH = ("Healthy", "Progressing", "Degraded", "Missing", "Unknown")
-SECTIONS = ("header", "graph", "diff", "history", "drift", "events")
+SECTIONS = ("header", "graph", "diff", "history", "drift", "events", "cost")
 LOGIN_ERRORS = {
     "invalid": "That token is unknown, expired or revoked.",
     "rate_limited": "Too many failed sign-ins from this address. Wait a few minutes and try again.",
@@ -169,6 +169,7 @@ class Site:
         counts.update({h: sum(1 for a in apps if _status(a).get("health") == h) for h in HEALTH})
         return {
             "apps": shown,
+            "costs": self.control.costs(),
             "total": total,
             "counts": counts,
             "q": q,
@@ -189,6 +190,8 @@ class Site:
             context["graph"] = graph.layout(resources)
         if "diff" in sections and len(sections) == 1:  # the full page loads the diff lazily
             context["plan"] = self.control.diff(name)
+        if "cost" in sections and len(sections) == 1:  # priced from the source: loaded lazily
+            context["cost"] = self.control.cost(name)
         if "history" in sections:
             context["history"] = self.control.history(name)
         if "drift" in sections or "events" in sections:
