@@ -20,7 +20,9 @@ from typing import Any
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
+from kedge.cost import Catalog, CatalogError
 from kedge.engine import Engine
+from kedge.engine.cost import load_catalog
 from kedge.engine.age import decrypter_from_env
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
@@ -46,6 +48,7 @@ class ServerSettings:
     provider_configs: list[CoreDocument] = field(default_factory=list)
     apps: list[CoreDocument] = field(default_factory=list)
     policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
+    price_catalog: str | None = None  # replaces the catalog shipped with Kedge
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -72,6 +75,8 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.audit_interval = seconds(spec.get("auditCheckpointInterval", "5m"))
             settings.audit_publish = spec.get("auditPublish")
             settings.notifications = list(doc.spec.get("notifications") or [])
+            if spec.get("priceCatalog"):  # relative to the configuration file
+                settings.price_catalog = str(path.parent / spec["priceCatalog"])
         elif doc.kind == "ProviderConfig":
             settings.provider_configs.append(doc)
         elif doc.kind == "Application":
@@ -96,8 +101,11 @@ class Server:
 
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
+        catalog = _price_catalog(settings.price_catalog)  # a bad catalog stops the start, first
         store = Store.open(settings.db)
-        engine = Engine(store, extra_configs=settings.provider_configs, policies=settings.policies)
+        engine = Engine(
+            store, extra_configs=settings.provider_configs, policies=settings.policies, catalog=catalog
+        )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
         controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)
@@ -173,6 +181,15 @@ class Server:
                 log.error("final audit checkpoint failed: %s", err)
         self.engine.close()
         self.store.close()
+
+
+def _price_catalog(path: str | None) -> Catalog | None:
+    if path is None:
+        return None
+    try:
+        return load_catalog(path)
+    except CatalogError as err:
+        raise ConfigError(f"spec.priceCatalog: {err}", err.diagnostics) from None
 
 
 def wait_for_interrupt(on_start: Callable[[], None] | None = None) -> None:

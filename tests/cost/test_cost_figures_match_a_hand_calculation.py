@@ -168,7 +168,9 @@ def test_queues_topics_keys_zones_and_tables(cost_app, cost_json) -> None:
         kind: IAMRole
         metadata: {name: reader}
         spec:
-          assumeRolePolicy: {Version: "2012-10-17", Statement: []}
+          assumeRolePolicy:
+            Version: "2012-10-17"
+            Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]
         """
     )
     report = by_name(cost_json(app))
