@@ -22,8 +22,8 @@ from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
 from kedge.cost import Catalog, CatalogError
 from kedge.engine import Engine
-from kedge.engine.cost import load_catalog
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.cost import load_catalog
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
