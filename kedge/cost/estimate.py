@@ -76,34 +76,44 @@ class Estimate:
 def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_of: RegionOf) -> Estimate:
     """Price each resource; memoised by (kind, spec, usage, region), so many alike cost little."""
     out = Estimate(catalog.currency)
-    memo: dict[Any, tuple[tuple[Component, ...], str | None]] = {}
+    memo: dict[Any, tuple[tuple[Component, ...], float, str | None]] = {}
+    usages: dict[tuple[str, str, str], dict[str, float]] = {}
     for resource in resources:
-        pricing = pricing_for(resource.key.api_version, resource.key.kind)
+        key = resource.key
+        pricing = pricing_for(key.api_version, key.kind)
         if pricing is None:
-            lacks = f"the price catalog has no prices for {resource.key.api_version} {resource.key.kind}"
-            out.unpriced.append(UnpricedResource(resource.key, lacks))
+            lacks = f"the price catalog has no prices for {key.api_version} {key.kind}"
+            out.unpriced.append(UnpricedResource(key, lacks))
             continue
-        usage = _usage(resource, pricing, out.diagnostics)
-        if usage is None:
-            continue
+        text = resource.annotations.get(USAGE_ANNOTATION, "")
+        usage_key = (key.api_version, key.kind, text)
+        usage = usages.get(usage_key)
+        if usage is None:  # parsed once per text; a bad one is reported at each resource
+            usage = _usage(resource, pricing, out.diagnostics)
+            if usage is None:
+                continue
+            usages[usage_key] = usage
         region = region_of(resource)
-        memo_key = (
-            resource.key.api_version,
-            resource.key.kind,
-            _frozen(resource.spec),
-            _frozen(usage),
-            region,
-        )
+        memo_key = (key.api_version, key.kind, _spec_key(resource.spec), text, region)
         found = memo.get(memo_key)
         if found is None:
-            found = _price(pricing, Item(resource.spec, usage, pricing.defaults, region), catalog, region)
-            memo[memo_key] = found
-        components, reason = found
+            item = Item(resource.spec, usage, pricing.defaults, region)
+            components, reason = _price(pricing, item, catalog, region)
+            found = memo[memo_key] = (components, sum(c.monthly for c in components), reason)
+        components, monthly, reason = found
         if reason is not None:
-            out.unpriced.append(UnpricedResource(resource.key, reason))
+            out.unpriced.append(UnpricedResource(key, reason))
         else:
-            out.resources.append(ResourceCost(resource.key, sum(c.monthly for c in components), components))
+            out.resources.append(ResourceCost(key, monthly, components))
     return out
+
+
+def _spec_key(spec: Any) -> str:
+    """A cheap, exact stand-in for a spec's value: equal specs written alike share it."""
+    try:
+        return repr(spec)
+    except Exception:  # a value without a usable repr is priced on its own
+        return str(id(spec))
 
 
 def check_usage(resources: Iterable[Resource]) -> list[Diagnostic]:
@@ -156,17 +166,3 @@ def _usage(resource: Resource, pricing: KindPricing, problems: list[Diagnostic])
             )
         )
     return None if unknown else usage
-
-
-def _frozen(value: Any) -> Any:
-    if isinstance(value, dict):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(v) for v in value)
-    if hasattr(value, "items"):
-        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
-    try:
-        hash(value)
-    except TypeError:
-        return repr(value)
-    return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kedge.cost.catalog import HOURS_PER_MONTH
 from kedge.cost.meter import Item, Meter, Unpriced
@@ -200,5 +201,6 @@ KINDS: Mapping[tuple[str, str], KindPricing] = {
 }
 
 
+@lru_cache(maxsize=512)
 def pricing_for(api_version: str, kind: str) -> KindPricing | None:
     return KINDS.get((api_version.split("/", 1)[0], kind))

@@ -74,7 +74,8 @@ def parse_usage(value: str) -> tuple[dict[str, float], str | None]:
         item = item.strip()
         if not item:
             continue
-        key, eq, number = (part.strip() for part in item.partition("="))
+        key, eq, number = item.partition("=")
+        key, number = key.strip(), number.strip()
         if not eq or not _USAGE_KEY.match(key):
             return {}, f"expects key=number items separated by commas; cannot read {item!r}"
         try:
