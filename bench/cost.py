@@ -63,11 +63,15 @@ def pricing(count: int, repeat: int) -> None:
     load = time.perf_counter() - start
     for unique in (False, True):
         resources = fleet(count, unique)
-        region_of = {r.key.name: REGIONS[n % len(REGIONS)] for n, r in enumerate(resources)}.get
+        regions = {r.key.name: REGIONS[n % len(REGIONS)] for n, r in enumerate(resources)}
+
+        def region_of(resource: Resource, regions: dict[str, str] = regions) -> str:
+            return regions[resource.key.name]
+
         times, cpu = [], []
         for _ in range(repeat):
             start, start_cpu = time.perf_counter(), time.process_time()
-            estimate = estimate_resources(resources, catalog, lambda r: region_of(r.key.name))
+            estimate = estimate_resources(resources, catalog, region_of)
             estimate.to_json()
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
