@@ -111,6 +111,7 @@ def test_aws_objects_without_kedge_tags_are_orphans(kedge, tmp_path, aws) -> Non
     aws.boto("s3").create_bucket(Bucket="orphan-test-stray")
     aws.boto("sqs").create_queue(QueueName="stray-queue")
     aws.boto("sns").create_topic(Name="stray-topic")
+    stray_key = aws.boto("kms").create_key(Description="left behind")["KeyMetadata"]["KeyId"]
     other = aws.boto("s3")
     other.create_bucket(Bucket="other-app-bucket")
     other.put_bucket_tagging(
@@ -124,6 +125,9 @@ def test_aws_objects_without_kedge_tags_are_orphans(kedge, tmp_path, aws) -> Non
     bucket = next(o for o in report["orphans"] if o["name"] == "orphan-test-stray")
     assert bucket["provider"] == "aws" and bucket["monthly"] == 0
     assert "kedge.dev/app" in bucket["reason"]
+    key = next(o for o in report["orphans"] if o["kind"] == "KMSKey")
+    assert key["name"] == stray_key and key["monthly"] == 1.0, "a key costs its monthly fee"
+    assert report["total"] == 1.0
     assert report["errors"] == []
 
 

@@ -2,10 +2,12 @@
 app its ``kedge.dev/app`` tag names.
 
 Per kind, two paginated listings whatever the number of objects: the service's own list call
-(ListBuckets, ListQueues, ListTopics, ListTables) and one Resource Groups Tagging API
+(ListBuckets, ListQueues, ListTopics, ListTables, ListKeys) and one Resource Groups Tagging API
 ``GetResources`` for Kedge's ownership tag on that resource type. No per-object call: 1,000
 buckets cost two requests (and a page more per thousand). An error raises; it is never read
-as an empty account.
+as an empty account. KMS keys also take one ListAliases, to leave out the keys AWS manages
+for its own services (``alias/aws/...``); a key scheduled for deletion is still listed (it is
+billed until it is deleted).
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ LISTERS: dict[str, _Lister] = {
     "DynamoDBTable": _Lister(
         "dynamodb", "list_tables", "dynamodb:table", lambda page: page.get("TableNames", []), _last("/")
     ),
+    "KMSKey": _Lister(
+        "kms", "list_keys", "kms:key", lambda page: (k["KeyId"] for k in page.get("Keys", [])), _last("/")
+    ),
 }
 
 
@@ -69,7 +74,20 @@ def list_kind(session: AwsSession, kind: str) -> Sequence[Existing]:
             n for page in client.get_paginator(lister.operation).paginate(**args) for n in lister.names(page)
         ]
         owners = _owners(session, lister) if names else {}
+        if kind == "KMSKey" and names:  # keys AWS manages for its services are nobody's to own
+            managed = _aws_managed_keys(session)
+            names = [n for n in names if n not in managed]
     return [Existing(kind, name, owners.get(name), {"region": region}) for name in sorted(names)]
+
+
+def _aws_managed_keys(session: AwsSession) -> set[str]:
+    pages = session.client("kms").get_paginator("list_aliases").paginate()
+    return {
+        str(a["TargetKeyId"])
+        for page in pages
+        for a in page.get("Aliases", [])
+        if str(a.get("AliasName", "")).startswith("alias/aws/") and a.get("TargetKeyId")
+    }
 
 
 def _owners(session: AwsSession, lister: _Lister) -> dict[str, str]:
