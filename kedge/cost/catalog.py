@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kedge.model import ConfigError, Diagnostic
 
 FORMAT = "kedge.dev/price-catalog/v1"
+Report = Callable[[str, str], None]  # (field path, message): one problem of the file
 HOURS_PER_MONTH = 730.0  # AWS's own convention: 24 * 365 / 12, rounded
 
 
@@ -132,7 +133,7 @@ def parse_catalog(document: Any, source: str) -> Catalog:
     return catalog
 
 
-def _read_offer(catalog: Catalog, code: str, offer: Any, bad: Any) -> None:
+def _read_offer(catalog: Catalog, code: str, offer: Any, bad: Report) -> None:
     where = f"offers.{code}"
     if not isinstance(offer, Mapping):
         bad(where, "must be an object")
@@ -166,7 +167,9 @@ def _read_offer(catalog: Catalog, code: str, offer: Any, bad: Any) -> None:
         catalog.regions.setdefault(price_id, set()).add(region)
 
 
-def _dimensions(terms: Any, where: str, currency: str, bad: Any) -> tuple[str, tuple[Tier, ...], str] | None:
+def _dimensions(
+    terms: Any, where: str, currency: str, bad: Report
+) -> tuple[str, tuple[Tier, ...], str] | None:
     if not isinstance(terms, Mapping) or len(terms) != 1:
         bad(where, "needs exactly one on-demand term")
         return None
