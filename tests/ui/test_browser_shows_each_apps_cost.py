@@ -15,7 +15,7 @@ from tests.ui.test_browser_shows_apps_sync_drift_and_rollback_live import (  # n
 )
 
 
-def test_the_list_and_the_app_page_show_the_cost(page: Any, site: Site) -> None:
+def test_the_list_and_the_app_page_show_the_cost(page: Any, site: Site) -> None:  # noqa: F811
     assert page.inner_text("table.apps thead").lower().count("monthly cost") == 1
     assert page.inner_text("tr[data-app=payments] [data-field=cost]") == "2.30 USD"
 
