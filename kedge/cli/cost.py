@@ -85,6 +85,8 @@ def show_plan_cost(cost: Mapping[str, Any] | None) -> None:
     if not cost:
         return
     before, after, currency = float(cost["before"]), float(cost["after"]), str(cost["currency"])
+    if not before and not after:
+        return  # nothing priced (files, database objects): no line to read past
     delta = after - before
     sign = "+" if delta >= 0 else "-"
     output.out.print(

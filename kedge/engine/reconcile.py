@@ -82,7 +82,7 @@ class Engine:
         catalog: Catalog | None = None,
     ) -> None:
         self.store = store
-        self.catalog = catalog or load_catalog(None)  # prices for plan.cost and budget policies
+        self._catalog = catalog  # prices for plan.cost and budgets; None: the shipped catalog
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -90,6 +90,13 @@ class Engine:
         self.env = env
         self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kedge-engine")
+
+    @property
+    def catalog(self) -> Catalog:
+        """The price catalog, read on first use (the shipped one is read once per process)."""
+        if self._catalog is None:
+            self._catalog = load_catalog(None)
+        return self._catalog
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
