@@ -105,6 +105,11 @@ def test_aws_objects_without_kedge_tags_are_orphans(kedge, tmp_path, aws) -> Non
         kind: SQSQueue
         metadata: {name: owned-queue}
         spec: {}
+        ---
+        apiVersion: aws.kedge.dev/v1
+        kind: Route53Zone
+        metadata: {name: owned.example.org}
+        spec: {}
         """,
     )
     assert kedge("apply", app, "--auto-approve").exit_code == 0
@@ -112,6 +117,7 @@ def test_aws_objects_without_kedge_tags_are_orphans(kedge, tmp_path, aws) -> Non
     aws.boto("sqs").create_queue(QueueName="stray-queue")
     aws.boto("sns").create_topic(Name="stray-topic")
     stray_key = aws.boto("kms").create_key(Description="left behind")["KeyMetadata"]["KeyId"]
+    aws.boto("route53").create_hosted_zone(Name="stray.example.org", CallerReference="by-hand")
     other = aws.boto("s3")
     other.create_bucket(Bucket="other-app-bucket")
     other.put_bucket_tagging(
@@ -127,7 +133,10 @@ def test_aws_objects_without_kedge_tags_are_orphans(kedge, tmp_path, aws) -> Non
     assert "kedge.dev/app" in bucket["reason"]
     key = next(o for o in report["orphans"] if o["kind"] == "KMSKey")
     assert key["name"] == stray_key and key["monthly"] == 1.0, "a key costs its monthly fee"
-    assert report["total"] == 1.0
+    assert names(report, "Route53Zone") == {"stray.example.org"}, "the app's own zone is tagged"
+    zone = next(o for o in report["orphans"] if o["kind"] == "Route53Zone")
+    assert zone["monthly"] == 0.5
+    assert report["total"] == 1.5
     assert report["errors"] == []
 
 

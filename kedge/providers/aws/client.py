@@ -54,7 +54,7 @@ class AwsClient:
             return self._handler(kind).observe_many(targets)
 
     def listable_kinds(self) -> Sequence[str]:
-        return tuple(listing.LISTERS)
+        return listing.KINDS
 
     def list_existing(self, kind: str) -> Sequence[Existing]:
         """Every object of ``kind`` in the region with its ownership tag (``kedge orphans``)."""

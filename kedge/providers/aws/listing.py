@@ -18,6 +18,7 @@ from typing import Any
 
 from kedge.providers.aws import tags as tagging
 from kedge.providers.aws.errors import aws_errors
+from kedge.providers.aws.kinds.route53 import dns_name, zone_id
 from kedge.providers.aws.session import AwsSession
 from kedge.providers.base import Existing
 
@@ -62,7 +63,13 @@ LISTERS: dict[str, _Lister] = {
 }
 
 
+KINDS = (*LISTERS, "Route53Zone")
+
+
 def list_kind(session: AwsSession, kind: str) -> Sequence[Existing]:
+    if kind == "Route53Zone":
+        with aws_errors(f"{kind}: list"):
+            return _zones(session)
     lister = LISTERS.get(kind)
     if lister is None:
         return ()
@@ -78,6 +85,29 @@ def list_kind(session: AwsSession, kind: str) -> Sequence[Existing]:
             managed = _aws_managed_keys(session)
             names = [n for n in names if n not in managed]
     return [Existing(kind, name, owners.get(name), {"region": region}) for name in sorted(names)]
+
+
+def _zones(session: AwsSession) -> list[Existing]:
+    """Hosted zones (global): ListHostedZones, then their tags ten zones a call (the API's
+    limit; the Tagging API does not cover Route 53). A zone Kedge created but could not tag yet
+    is known by its caller reference, ``kedge/<app>/...``."""
+    r53 = session.client("route53")
+    zones = [z for page in r53.get_paginator("list_hosted_zones").paginate() for z in page["HostedZones"]]
+    ids = [zone_id(z["Id"]) for z in zones]
+    tags: dict[str, dict[str, str]] = {}
+    for start in range(0, len(ids), 10):
+        answer = r53.list_tags_for_resources(ResourceType="hostedzone", ResourceIds=ids[start : start + 10])
+        for item in answer.get("ResourceTagSets", []):
+            tags[item["ResourceId"]] = tagging.from_list(item.get("Tags"))
+    out = []
+    for zone, zid in zip(zones, ids, strict=True):
+        reference = str(zone.get("CallerReference", ""))
+        by_reference = (
+            reference.split("/")[1] if reference.startswith("kedge/") and reference.count("/") > 1 else None
+        )
+        owner = tagging.owner_of(tags.get(zid, {})) or by_reference
+        out.append(Existing("Route53Zone", dns_name(zone["Name"]), owner, {}))
+    return sorted(out, key=lambda e: e.external_id)
 
 
 def _aws_managed_keys(session: AwsSession) -> set[str]:
