@@ -62,7 +62,7 @@ class Estimate:
 
     @property
     def total(self) -> float:
-        return sum(r.monthly for r in self.resources)
+        return float(sum(r.monthly for r in self.resources))  # 0.0, never 0: a double in CEL too
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,7 +99,7 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
         if found is None:
             item = Item(resource.spec, usage, pricing.defaults, region)
             components, reason = _price(pricing, item, catalog, region)
-            found = memo[memo_key] = (components, sum(c.monthly for c in components), reason)
+            found = memo[memo_key] = (components, float(sum(c.monthly for c in components)), reason)
         components, monthly, reason = found
         if reason is not None:
             out.unpriced.append(UnpricedResource(key, reason))
