@@ -217,3 +217,30 @@ def test_region_changes_the_price(cost_app, cost_json) -> None:
     """
     assert cost_json(cost_app(body, "us-east-1", "a"))["total"] == pytest.approx(23.0)
     assert cost_json(cost_app(body, "eu-central-1", "b"))["total"] == pytest.approx(24.5)
+
+
+def test_azure_storage_and_gcs_buckets() -> None:
+    catalog = load_catalog(None)
+    container = Resource(
+        ResourceKey("azure.kedge.dev/v1", "StorageContainer", "media"),
+        {},
+        annotations={"kedge.dev/usage": "storageGB=1000,writeOperations=200000,readOperations=1000000"},
+    )
+    bucket = Resource(
+        ResourceKey("gcp.kedge.dev/v1", "GCSBucket", "logs"),
+        {"location": "EU", "storageClass": "NEARLINE"},
+        annotations={"kedge.dev/usage": "storageGB=500,classAOperations=10000"},
+    )
+    estimate = estimate_resources([container, bucket], catalog, lambda r: "westeurope")
+    report = by_name(estimate.to_json())
+    # Hot LRS in westeurope: 1000 GB x 0.0196, 20 x 10,000 writes x 0.065, 100 x 10,000 reads x 0.005
+    assert report["media"]["monthly"] == pytest.approx(1000 * 0.0196 + 20 * 0.065 + 100 * 0.005)
+    # Nearline in the EU multi-region: 500 GB x 0.010, 10,000 class A operations x 0.01 per 1,000
+    assert report["logs"]["monthly"] == pytest.approx(500 * 0.010 + 10 * 0.010)
+
+
+def test_a_gcs_storage_class_the_catalog_lacks_is_unpriced() -> None:
+    bucket = Resource(ResourceKey("gcp.kedge.dev/v1", "GCSBucket", "cold"), {"location": "US", "storageClass": "ARCHIVE"})
+    estimate = estimate_resources([bucket], load_catalog(None), lambda r: None)
+    (unpriced,) = estimate.unpriced
+    assert "'ARCHIVE' in us" in unpriced.reason and "NEARLINE, STANDARD" in unpriced.reason
