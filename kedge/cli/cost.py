@@ -3,22 +3,23 @@
 Both only read: ``cost`` prices the manifests (no target is contacted), ``orphans`` lists what
 exists in each target that no app owns. Both exit 0 unless the input is wrong; unpriced
 resources are listed with the reason, never an error.
-"""
 
-from __future__ import annotations
+Like every command module, this one imports only Typer, the standard library and the CLI's
+own helpers at the top; the engine is imported inside the commands, so ``kedge --help``
+never loads it.
+"""
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kedge.cli import output
 from kedge.cli.oneshot import DbOpt, Format, OutOpt, PathArg
-from kedge.cost import Estimate
-from kedge.engine.cost import estimate_app, load_catalog
-from kedge.engine.render import render
-from kedge.model import ConfigError
+
+if TYPE_CHECKING:
+    from kedge.cost import Estimate
 
 CatalogOpt = Annotated[
     Path | None,
@@ -33,6 +34,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def cost(path: PathArg, fmt: OutOpt = Format.text, catalog: CatalogOpt = None, db: DbOpt = None) -> None:
         """Estimate the monthly cost of an app's resources from the offline price catalog."""
+        from kedge.engine.cost import estimate_app, load_catalog
+        from kedge.engine.render import render
+        from kedge.model import ConfigError
+
         prices = load_catalog(catalog)
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
@@ -61,7 +66,7 @@ def _rate(price: float) -> str:
     return f"{price:.10f}".rstrip("0").rstrip(".") or "0"
 
 
-def show_estimate(estimate: Estimate) -> None:
+def show_estimate(estimate: "Estimate") -> None:
     currency = estimate.currency
     for r in estimate.resources:
         output.out.print(f"{r.key.kind}/{output.escape(r.key.name)}  [bold]{money(r.monthly, currency)}[/]")

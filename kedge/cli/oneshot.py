@@ -16,7 +16,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kedge.cli import output
-from kedge.cost import check_usage
 from kedge.engine import AppRun, Engine, Options
 from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
 from kedge.engine.render import render
@@ -77,6 +76,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         rendered = render(path)
         _, policy_problems = compile_policies([d for d in rendered.core if d.kind == "Policy"])
         rendered.diagnostics.extend(policy_problems)
+        from kedge.cost import check_usage
+
         rendered.diagnostics.extend(check_usage(rendered.resources))
         if fmt is Format.json:
             output.print_json(

@@ -8,23 +8,20 @@ not be listed: that is reported, on stderr and under ``errors`` in JSON, and nev
 an empty target.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kedge.cli import output
 from kedge.cli.cost import CatalogOpt, money
 from kedge.cli.oneshot import DbOpt, Format, OutOpt, default_db
-from kedge.engine.cost import load_catalog
-from kedge.engine.orphans import OrphanReport, find_orphans
-from kedge.engine.render import BoundConfig, bind_configs, render
-from kedge.model import ConfigError, Diagnostic, Identity
-from kedge.model.diagnostics import has_errors
-from kedge.store import Store
+
+if TYPE_CHECKING:  # imported inside the command: `kedge --help` never loads the engine
+    from kedge.engine.orphans import OrphanReport
+    from kedge.engine.render import BoundConfig
+    from kedge.model import Identity
 
 OptionalPath = Annotated[
     Path | None,
@@ -49,6 +46,11 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         db: DbOpt = None,
     ) -> None:
         """List what exists in each target that no app owns, with its cost. Only reads."""
+        from kedge.engine.cost import load_catalog
+        from kedge.engine.orphans import find_orphans
+        from kedge.model import ConfigError
+        from kedge.store import Store
+
         if (path is None) == (config is None):
             raise ConfigError("give a manifest directory or --config FILE (one of the two)")
         prices = load_catalog(catalog)
@@ -75,7 +77,11 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
 def _targets(
     path: Path | None, config: Path | None, db: str | None
-) -> tuple[dict[str, BoundConfig], set[Identity], str]:
+) -> "tuple[dict[str, BoundConfig], set[Identity], str]":
+    from kedge.engine.render import bind_configs, render
+    from kedge.model import ConfigError, Diagnostic
+    from kedge.model.diagnostics import has_errors
+
     if path is not None:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
@@ -97,7 +103,7 @@ def _targets(
     return configs, set(), db or settings.db
 
 
-def _show(report: OrphanReport) -> None:
+def _show(report: "OrphanReport") -> None:
     for o in report.orphans:
         cost = "unpriced" if o.monthly is None else money(o.monthly, report.currency)
         output.out.print(
