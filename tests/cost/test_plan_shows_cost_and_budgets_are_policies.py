@@ -133,3 +133,6 @@ def test_a_budget_rule_that_does_not_work_blocks_with_a_clear_message(
     assert "Traceback" not in result.output
     assert "policy budget/monthly-cap" in result.stderr and fragment in result.stderr, result.stderr
     assert "resources.yaml" in result.stderr
+    if "failed" not in fragment:  # a rule that does not compile is found without a plan
+        checked = kedge("validate", app)
+        assert checked.exit_code == 1 and fragment in checked.stderr, checked
