@@ -24,6 +24,7 @@ from kedge.cost import Catalog, CatalogError
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
 from kedge.engine.cost import load_catalog
+from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
@@ -78,7 +79,9 @@ def read_config(path: Path | None) -> ServerSettings:
             if spec.get("priceCatalog"):  # relative to the configuration file
                 settings.price_catalog = str(path.parent / spec["priceCatalog"])
         elif doc.kind == "ProviderConfig":
-            settings.provider_configs.append(doc)
+            # A relative root in the server's file is relative to that file, as in an app.
+            base = (loaded.root / doc.file).parent if doc.file else loaded.root
+            settings.provider_configs.append(anchor_settings(doc, base)[0])
         elif doc.kind == "Application":
             settings.apps.append(doc)
         elif doc.kind == "Policy":
@@ -104,7 +107,11 @@ class Server:
         catalog = _price_catalog(settings.price_catalog)  # a bad catalog stops the start, first
         store = Store.open(settings.db)
         engine = Engine(
-            store, extra_configs=settings.provider_configs, policies=settings.policies, catalog=catalog
+            store,
+            extra_configs=settings.provider_configs,
+            policies=settings.policies,
+            checkouts=True,
+            catalog=catalog,
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))

@@ -79,9 +79,11 @@ class Engine:
         env: Mapping[str, str] | None = None,
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
+        checkouts: bool = False,
         catalog: Catalog | None = None,
     ) -> None:
         self.store = store
+        self.checkouts = checkouts  # apps are temporary git checkouts: relative roots are refused
         self._catalog = catalog  # prices for plan.cost and budgets; None: the shipped catalog
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
@@ -104,7 +106,7 @@ class Engine:
     # -- steps -------------------------------------------------------------------------------
 
     def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
-        return AppRun(app, options, render(path, self.extra_configs, self.env))
+        return AppRun(app, options, render(path, self.extra_configs, self.env, checkout=self.checkouts))
 
     def plan(
         self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None
