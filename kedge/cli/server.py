@@ -21,8 +21,10 @@ from kedge.compositions import PLATFORM_KINDS, build_platform
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
+from kedge.cost import Catalog, CatalogError
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.cost import load_catalog
 from kedge.engine.platform import expander
 from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
@@ -50,6 +52,7 @@ class ServerSettings:
     apps: list[CoreDocument] = field(default_factory=list)
     policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
     platform: list[CoreDocument] = field(default_factory=list)  # Definitions and Compositions
+    price_catalog: str | None = None  # replaces the catalog shipped with Kedge
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -76,6 +79,8 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.audit_interval = seconds(spec.get("auditCheckpointInterval", "5m"))
             settings.audit_publish = spec.get("auditPublish")
             settings.notifications = list(doc.spec.get("notifications") or [])
+            if spec.get("priceCatalog"):  # relative to the configuration file
+                settings.price_catalog = str(path.parent / spec["priceCatalog"])
         elif doc.kind == "ProviderConfig":
             # A relative root in the server's file is relative to that file, as in an app.
             base = (loaded.root / doc.file).parent if doc.file else loaded.root
@@ -107,6 +112,7 @@ class Server:
 
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
+        catalog = _price_catalog(settings.price_catalog)  # a bad catalog stops the start, first
         store = Store.open(settings.db)
         engine = Engine(
             store,
@@ -114,6 +120,7 @@ class Server:
             policies=settings.policies,
             checkouts=True,
             platform=expander(settings.platform, allow_declared=False),
+            catalog=catalog,
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
@@ -190,6 +197,15 @@ class Server:
                 log.error("final audit checkpoint failed: %s", err)
         self.engine.close()
         self.store.close()
+
+
+def _price_catalog(path: str | None) -> Catalog | None:
+    if path is None:
+        return None
+    try:
+        return load_catalog(path)
+    except CatalogError as err:
+        raise ConfigError(f"spec.priceCatalog: {err}", err.diagnostics) from None
 
 
 def wait_for_interrupt(on_start: Callable[[], None] | None = None) -> None:

@@ -137,6 +137,11 @@ SERVER_CONFIG = _strict(
             "minLength": 1,
             "description": "a file each signed checkpoint is written to (JSON), for a SIEM to pick up",
         },
+        "priceCatalog": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a price catalog file (JSON) replacing the one shipped with Kedge (docs/cost.md)",
+        },
         "notifications": {
             "type": "array",
             "items": _strict(
