@@ -1,13 +1,15 @@
-"""``kedge explain <claim kind> --platform DIR``: a Definition's schema, outputs and Compositions.
+"""Claims on the command line: ``kedge explain <claim kind>`` and each claim's readiness.
 
 An app team reads what it may write in a claim; the schema shown is the one claims are checked
-against (unknown fields refused, defaults filled in).
+against (unknown fields refused, defaults filled in). ``plan`` and ``apply`` show whether each
+claim is ready and, when not, which resource and ``readyWhen`` expression hold it back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -15,6 +17,9 @@ from kedge.cli import output
 from kedge.compositions import Definition, Platform, build_platform
 from kedge.engine.platform import load_platform
 from kedge.model import ConfigError
+
+if TYPE_CHECKING:
+    from kedge.engine import AppRun, Engine
 
 
 def find_definition(name: str, directories: Sequence[Path]) -> tuple[Definition, Platform] | None:
@@ -71,3 +76,30 @@ def explain_definition(definition: Definition, platform: Platform, as_json: bool
         "Choose one with the annotation kedge.dev/composition: NAME or kedge.dev/composition-selector: "
         "label=value."
     )
+
+
+def readiness(engine: "Engine", run: "AppRun", *, applied: bool = False) -> list[dict[str, Any]]:
+    """Each claim of the run: ``{kind, name, ready, waiting}`` (plan JSON's ``claims``)."""
+    from kedge.engine.readiness import run_readiness
+
+    found = run_readiness(engine, run, applied=applied)
+    out: list[dict[str, Any]] = []
+    for claim in run.rendered.claims:
+        ready = found.get((claim.kind, claim.name))
+        state = ready.to_json() if ready is not None else {"ready": False, "waiting": []}
+        out.append({"kind": claim.kind, "name": claim.name, **state})
+    return out
+
+
+def show_readiness(claims: list[dict[str, Any]]) -> None:
+    """``ObjectStore/invoices: ready``, or not ready with what holds it back, one line per claim."""
+    for claim in claims:
+        name = output.escape(f"{claim['kind']}/{claim['name']}")
+        if claim["ready"]:
+            output.out.print(f"Claim {name}: [green]ready[/]")
+            continue
+        waiting = claim["waiting"]
+        output.out.print(f"Claim {name}: [yellow]not ready[/]" + ("" if waiting else " (it composed nothing)"))
+        for w in waiting:
+            expression = f" readyWhen `{output.escape(w['readyWhen'])}`" if w["readyWhen"] else ""
+            output.out.print(f"    {output.escape(w['resource'])} ({w['id']}):{expression} {output.escape(w['reason'])}")

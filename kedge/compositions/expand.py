@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the CEL sandbox loads when a claim is expanded, not before
 
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
 MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
+MAX_DECLARED = 64  # platforms of platform apps kept compiled
 INHERITED = ("deletion-policy", "prevent-destroy", "management-policy")
 DEPENDS_ON = ANNOTATION_PREFIX + "depends-on"
 
@@ -61,6 +62,8 @@ class ClaimExpander:
         self.clock = clock
         self._compiled: list[tuple[Platform, list[Diagnostic]]] = []  # shared with for_app copies
         self._results: dict[tuple[int, Any], Result] = {}  # shared too; keys hold id(expression)
+        # Platforms of apps that declare their own, by the identity of the declaring documents.
+        self._declared: dict[tuple[int, ...], tuple[tuple[CoreDocument, ...], Any]] = {}
 
     def evaluate(self, expression: Expression, bindings: Bindings) -> Result:
         """The value of ``expression``; claims that agree on what it reads share one evaluation.
@@ -93,12 +96,24 @@ class ClaimExpander:
         return other
 
     def platform(self, declared: Sequence[CoreDocument] = ()) -> tuple[Platform, list[Diagnostic]]:
-        """The compiled platform; without declared documents, compiled once for every app."""
-        if declared:
-            return build_platform([*self.base, *declared])
-        if not self._compiled:
-            self._compiled.append(build_platform(self.base))
-        return self._compiled[0]
+        """The compiled platform; without declared documents, compiled once for every app.
+
+        With an app's own documents, compiled once per rendering: readiness asks again for the
+        same document objects and gets the same compiled platform.
+        """
+        if not declared:
+            if not self._compiled:
+                self._compiled.append(build_platform(self.base))
+            return self._compiled[0]
+        key = tuple(id(d) for d in declared)
+        found = self._declared.get(key)
+        if found is not None and all(a is b for a, b in zip(found[0], declared, strict=True)):
+            return found[1]
+        built = build_platform([*self.base, *declared])
+        if len(self._declared) >= MAX_DECLARED:
+            self._declared.clear()
+        self._declared[key] = (tuple(declared), built)
+        return built
 
     def __call__(self, claims: Sequence[ClaimDocument], core: Sequence[CoreDocument]) -> Expansion:
         declared = [d for d in core if d.kind in PLATFORM_KINDS]
@@ -128,20 +143,27 @@ class ClaimExpander:
         self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]
     ) -> tuple[list[ComposedDocument], dict[str, Any]]:
         """One claim's composed manifests and outputs; on an error, none (and the error in ``out``)."""
+        expansion = self.prepare(platform, claim, out)
+        if expansion is None:
+            return [], {}
+        return expansion.run(out)
+
+    def prepare(self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]) -> _Expansion | None:
+        """The Composition chosen for ``claim``, ready to fill; None on an error (in ``out``)."""
         definition = _definition(platform, claim, out)
         if definition is None or definition.kind in platform.broken:
-            return [], {}  # a broken Definition or Composition is reported where it is written
+            return None  # a broken Definition or Composition is reported where it is written
         holes = references(claim.spec)
         problems = validate(claim.spec, definition.strict_schema, holes=holes)
         if problems:
             out.extend(_claim_error(claim, p) for p in problems)
-            return [], {}
+            return None
         chosen = choose(platform, definition, claim)
         if isinstance(chosen, Problem):
             out.append(_claim_error(claim, chosen))
-            return [], {}
+            return None
         spec = with_defaults(dict(claim.spec), definition.schema)
-        return _Expansion(self, chosen, claim, spec).run(out)
+        return _Expansion(self, chosen, claim, spec)
 
 
 class _Expansion:
