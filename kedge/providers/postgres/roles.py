@@ -125,7 +125,7 @@ class RoleHandler(Handler):
             self._alter(steps, role, "CREATE", opts, "")
         for i, group in enumerate(self._members(target, spec)):
             steps.add(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), role), f"memberOf[{i}]")
-        self.comment_step(steps, sql.SQL("ROLE {}").format(role), password=_digest_or_none(password))
+        self.comment_step(steps, target, sql.SQL("ROLE {}").format(role), password=_digest_or_none(password))
         return steps
 
     def update_steps(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Steps:
@@ -156,7 +156,7 @@ class RoleHandler(Handler):
             if stored is None and observed.owner == self.app:
                 applied = observed.state.get("password")
                 stored = applied.reveal() if isinstance(applied, AppliedPassword) else None
-            self.comment_step(steps, sql.SQL("ROLE {}").format(role), password=stored)
+            self.comment_step(steps, target, sql.SQL("ROLE {}").format(role), password=stored)
         return steps
 
     def delete_steps(self, target: Target, observed: Observation) -> Steps:
