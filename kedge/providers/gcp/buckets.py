@@ -20,7 +20,7 @@ from typing import Any
 
 from kedge.model import ClaimRef, ConfigError, ConflictError, KindSpec, Observation, ProviderError, ResourceKey
 from kedge.model.values import reveal, secret_values
-from kedge.providers.base import FieldChange, Target
+from kedge.providers.base import Existing, FieldChange, Target
 from kedge.providers.gcp.errors import gcs_errors, is_conflict, is_not_found
 from kedge.providers.steps import Step, Steps, top_fields
 
@@ -187,6 +187,20 @@ class GCSBucket:
             if found is not None:
                 out[t.key] = self._observation(t, found)
         return out
+
+    def list_existing(self) -> list[Existing]:
+        """Every bucket of the project: its name, its ``kedge-app`` mark, where it is and its class."""
+        with gcs_errors("GCSBucket: list"):
+            listed = [dict(b._properties) for b in self.client.list_buckets(timeout=(10, 60))]
+        return [
+            Existing(
+                SPEC.kind,
+                str(r["name"]),
+                (r.get("labels") or {}).get(APP_LABEL) or None,
+                {"location": r.get("location") or "US", "storageClass": r.get("storageClass") or "STANDARD"},
+            )
+            for r in sorted(listed, key=lambda r: str(r["name"]))
+        ]
 
     def _observation(self, target: Target, resource: Mapping[str, Any]) -> Observation:
         labels = {k: v for k, v in (resource.get("labels") or {}).items() if v is not None}
