@@ -78,7 +78,7 @@ def explain_definition(definition: Definition, platform: Platform, as_json: bool
     )
 
 
-def readiness(engine: "Engine", run: "AppRun", *, applied: bool = False) -> list[dict[str, Any]]:
+def readiness(engine: Engine, run: AppRun, *, applied: bool = False) -> list[dict[str, Any]]:
     """Each claim of the run: ``{kind, name, ready, waiting}`` (plan JSON's ``claims``)."""
     from kedge.engine.readiness import run_readiness
 
@@ -99,7 +99,9 @@ def show_readiness(claims: list[dict[str, Any]]) -> None:
             output.out.print(f"Claim {name}: [green]ready[/]")
             continue
         waiting = claim["waiting"]
-        output.out.print(f"Claim {name}: [yellow]not ready[/]" + ("" if waiting else " (it composed nothing)"))
+        nothing = "" if waiting else " (it composed nothing)"
+        output.out.print(f"Claim {name}: [yellow]not ready[/]{nothing}")
         for w in waiting:
             expression = f" readyWhen `{output.escape(w['readyWhen'])}`" if w["readyWhen"] else ""
-            output.out.print(f"    {output.escape(w['resource'])} ({w['id']}):{expression} {output.escape(w['reason'])}")
+            where = f"{output.escape(w['resource'])} ({output.escape(w['id'])})"
+            output.out.print(f"    {where}:{expression} {output.escape(w['reason'])}")

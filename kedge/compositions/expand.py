@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the CEL sandbox loads when a claim is expanded, not before
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
 MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
 MAX_DECLARED = 64  # platforms of platform apps kept compiled
+Compiled = tuple[Platform, list[Diagnostic]]
 INHERITED = ("deletion-policy", "prevent-destroy", "management-policy")
 DEPENDS_ON = ANNOTATION_PREFIX + "depends-on"
 
@@ -63,7 +64,7 @@ class ClaimExpander:
         self._compiled: list[tuple[Platform, list[Diagnostic]]] = []  # shared with for_app copies
         self._results: dict[tuple[int, Any], Result] = {}  # shared too; keys hold id(expression)
         # Platforms of apps that declare their own, by the identity of the declaring documents.
-        self._declared: dict[tuple[int, ...], tuple[tuple[CoreDocument, ...], Any]] = {}
+        self._declared: dict[tuple[int, ...], tuple[tuple[CoreDocument, ...], Compiled]] = {}
 
     def evaluate(self, expression: Expression, bindings: Bindings) -> Result:
         """The value of ``expression``; claims that agree on what it reads share one evaluation.

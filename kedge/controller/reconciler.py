@@ -19,7 +19,6 @@ from typing import Any
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
 from kedge.controller.claims import claim_statuses, settled
-from kedge.engine.readiness import run_readiness
 from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
@@ -35,6 +34,7 @@ from kedge.controller.status import (
     Status,
 )
 from kedge.engine import AppRun, Engine, Options
+from kedge.engine.readiness import run_readiness
 from kedge.engine.render import Rendered
 from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.planning import Action, Change

@@ -5,8 +5,9 @@
 
 This is the one entry point: an app's cost, a plan's before and after, a claim's cost and an
 orphan's cost all come from it. A claim costs the sum of its composed resources: ``claims``
-lists each claim with that sum and its resources (an unpriced one with ``monthly`` null). A usage annotation with a key the kind does not take is a diagnostic
-at the resource's file and line (with the nearest known key); a kind or region the catalog
+lists each claim with that sum and its resources (an unpriced one with ``monthly`` null).
+A usage annotation with a key the kind does not take is a diagnostic at the resource's file
+and line (with the nearest known key); a kind or region the catalog
 lacks is not an error, the resource is listed as unpriced with the reason.
 """
 

@@ -90,7 +90,9 @@ def test_a_ready_when_without_an_answer_says_why(kedge, local_app, platform_dir)
 
 def test_a_ready_when_that_does_not_compile_is_a_placed_error(kedge, local_app, platform_dir) -> None:
     app, root = local_app(CLAIM.format(name="shop"))
-    platform = platform_dir(composition=READY_WHEN.replace("motd.outputs.sha256 != ''", "motd.outputs.sha256 !="))
+    platform = platform_dir(
+        composition=READY_WHEN.replace("motd.outputs.sha256 != ''", "motd.outputs.sha256 !=")
+    )
     result = kedge("plan", app, "--platform", platform)
     assert result.exit_code == 1
     assert "composition.yaml:19: spec.resources[1].readyWhen: error" in result.stderr

@@ -114,9 +114,7 @@ def test_an_app_without_claims_keeps_the_shape(kedge, cost_app, cost_json) -> No
     assert set(cost_json(app)) == {"currency", "total", "resources", "unpriced"}
 
 
-def test_a_claim_whose_resources_cannot_be_priced_lists_them_as_unpriced(
-    kedge, cost_app, platform
-) -> None:
+def test_a_claim_whose_resources_cannot_be_priced_lists_them_as_unpriced(kedge, cost_app, platform) -> None:
     app = cost_app(CLAIMS.split("---\n")[0], region="ap-south-2")  # a region the catalog lacks
     report = json.loads(kedge("cost", app, "--platform", platform, "-o", "json").stdout)
     (claim,) = report["claims"]

@@ -14,9 +14,9 @@ from typing import Any
 
 from kedge.model import ConfigError, Observation, ResourceKey
 from kedge.providers.azure.handlers import HANDLERS, Context, Handler
+from kedge.providers.azure.kinds import APP_MARK
 from kedge.providers.azure.objects import BlobObjects
 from kedge.providers.azure.settings import AzureSettings, service_client
-from kedge.providers.azure.kinds import APP_MARK
 from kedge.providers.base import Applied, Existing, FieldChange, Target
 
 

@@ -18,7 +18,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kedge.model import ClaimRef, ConfigError, ConflictError, KindSpec, Observation, ProviderError, ResourceKey
+from kedge.model import (
+    ClaimRef,
+    ConfigError,
+    ConflictError,
+    KindSpec,
+    Observation,
+    ProviderError,
+    ResourceKey,
+)
 from kedge.model.values import reveal, secret_values
 from kedge.providers.base import Existing, FieldChange, Target
 from kedge.providers.gcp.errors import gcs_errors, is_conflict, is_not_found

@@ -399,7 +399,8 @@ class MachineDeployment(Ec2Handler):
 
     def desired_tags(self, target: Target) -> dict[str, str]:
         template = self.desired(target).get("template") or {}
-        return tagging.desired(template, self.ctx.app, str(target.key), target.annotations.get(CLAIM_ANNOTATION))
+        claim = target.annotations.get(CLAIM_ANNOTATION)
+        return tagging.desired(template, self.ctx.app, str(target.key), claim)
 
     def delete(self, target: Target, observed: Observation) -> None:
         """Terminate every instance and wait, within a bound, until AWS says they are gone
