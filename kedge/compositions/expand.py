@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the CEL sandbox loads when a claim is expanded, not before
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
 MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
 MAX_DECLARED = 64  # platforms of platform apps kept compiled
+MAX_EXPANDED = 20_000  # claims whose expansion is kept for their readiness
 Compiled = tuple[Platform, list[Diagnostic]]
 INHERITED = ("deletion-policy", "prevent-destroy", "management-policy")
 DEPENDS_ON = ANNOTATION_PREFIX + "depends-on"
@@ -65,6 +66,8 @@ class ClaimExpander:
         self._results: dict[tuple[int, Any], Result] = {}  # shared too; keys hold id(expression)
         # Platforms of apps that declare their own, by the identity of the declaring documents.
         self._declared: dict[tuple[int, ...], tuple[tuple[CoreDocument, ...], Compiled]] = {}
+        # The last expansions, by claim document: readiness reads them instead of filling again.
+        self._expanded: dict[int, tuple[ClaimDocument, Platform, _Expansion]] = {}
 
     def evaluate(self, expression: Expression, bindings: Bindings) -> Result:
         """The value of ``expression``; claims that agree on what it reads share one evaluation.
@@ -147,7 +150,26 @@ class ClaimExpander:
         expansion = self.prepare(platform, claim, out)
         if expansion is None:
             return [], {}
-        return expansion.run(out)
+        problems = len(out)
+        result = expansion.run(out)
+        if len(out) == problems:  # kept for readiness, which asks about the same claim object
+            if len(self._expanded) >= MAX_EXPANDED:
+                self._expanded.clear()
+            self._expanded[id(claim)] = (claim, platform, expansion)
+        return result
+
+    def expanded(self, platform: Platform, claim: ClaimDocument) -> _Expansion | None:
+        """The filled expansion of ``claim`` (this very document, with this platform), or None
+        when it has an error. Kept from the rendering when there was one; else filled again."""
+        kept = self._expanded.get(id(claim))
+        if kept is not None and kept[0] is claim and kept[1] is platform:
+            return kept[2]
+        problems: list[Diagnostic] = []
+        expansion = self.prepare(platform, claim, problems)
+        if expansion is None:
+            return None
+        expansion.run(problems)
+        return None if problems else expansion
 
     def prepare(self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]) -> _Expansion | None:
         """The Composition chosen for ``claim``, ready to fill; None on an error (in ``out``)."""

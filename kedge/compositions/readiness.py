@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from kedge.compositions.expand import ClaimExpander
 from kedge.compositions.platform import PLATFORM_KINDS
 from kedge.manifests import ClaimDocument, CoreDocument
-from kedge.model import Diagnostic
 
 if TYPE_CHECKING:
     from kedge.cel import Expression
@@ -84,12 +83,8 @@ def claim_readiness(
     platform, _ = expander.platform(declared)
     out: dict[tuple[str, str], Readiness] = {}
     for claim in claims:
-        ignored: list[Diagnostic] = []  # the claim's errors are reported by the expansion itself
-        expansion = expander.prepare(platform, claim, ignored)
-        if expansion is None:
-            continue
-        composed, _ = expansion.run(ignored)
-        if ignored or not composed:
+        expansion = expander.expanded(platform, claim)  # its errors were reported when rendered
+        if expansion is None or not expansion.composed:
             continue
         checks = {t.id: t.ready_when for t in expansion.composition.resources}
         documents: dict[str, Any] = {"claim": expansion.documents["claim"]}
