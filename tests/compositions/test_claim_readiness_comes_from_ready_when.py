@@ -99,3 +99,16 @@ def test_a_ready_when_that_does_not_compile_is_a_placed_error(kedge, local_app, 
     assert "does not compile: syntax error" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(root.iterdir()) == []
+
+
+def test_a_ready_when_that_is_not_a_boolean_says_what_it_gave(kedge, local_app, platform_dir) -> None:
+    app, _ = local_app(CLAIM.format(name="shop"))
+    platform = platform_dir(
+        composition=READY_WHEN.replace(
+            "motd.spec.content == claim.spec.greeting && motd.outputs.sha256 != ''", "motd.spec.content"
+        )
+    )
+    assert kedge("apply", app, "--platform", platform, "--auto-approve").exit_code == 0
+    claims = _claims(kedge("plan", app, "--platform", platform, "-o", "json"))
+    (waiting,) = claims[0]["waiting"]
+    assert waiting["reason"] == "must give true or false (it gave 'hello')"
