@@ -98,6 +98,10 @@ def world(tmp_path: Path, aws: Any) -> Iterator[tuple[str, Controller, Path]]:
         store.close()
 
 
+def _ready(app: dict[str, Any]) -> dict[str, Any]:
+    return next((c for c in app["status"]["conditions"] if c["type"] == "Ready"), {})
+
+
 def test_claims_show_readiness_cost_and_errors(world: Any) -> None:
     url, controller, tmp_path = world
     good = GitRepo(tmp_path / "good")
@@ -105,8 +109,11 @@ def test_claims_show_readiness_cost_and_errors(world: Any) -> None:
     good.commit({"claims.yaml": CLAIM.format(name="shop") + "---\n" + pending + "---\n" + INVOICES})
     bad = GitRepo(tmp_path / "bad")
     bad.commit({"claims.yaml": CLAIM.format(name="wiki").replace("size: large", "size: huge")})
+    pricey = GitRepo(tmp_path / "pricey")
+    pricey.commit({"claims.yaml": INVOICES.replace("browser-invoices", "browser-scans").replace("100", "-5")})
     controller.create_app("shop", app_spec(good.path), actor="t")
     controller.create_app("broken", app_spec(bad.path), actor="t")
+    controller.create_app("pricey", app_spec(pricey.path), actor="t")
     wait_for(lambda: controller.get_app("shop")["status"]["sync"] == "Synced", timeout=30, message="synced")
     wait_for(
         lambda: any(c["status"] == "Error" for c in controller.get_app("broken")["status"].get("claims", [])),
@@ -133,6 +140,18 @@ def test_claims_show_readiness_cost_and_errors(world: Any) -> None:
     (wiki,) = broken["status"]["claims"]
     assert wiki["status"] == "Error" and wiki["ready"] is False
     assert "claims.yaml:" in wiki["message"] and "huge" in wiki["message"]
+    # A claim whose values make a usage annotation unreadable: the cost says where, nothing is priced.
+    wait_for(
+        lambda: (
+            _ready(httpx.get(f"{url}/api/v1/apps/pricey", headers=headers).json()).get("status") == "False"
+        ),
+        message="the bad usage stops the app",
+    )
+    bad_cost = httpx.get(f"{url}/api/v1/apps/pricey/cost", headers=headers)
+    assert bad_cost.status_code == 200 and bad_cost.json()["total"] == 0
+    (problem,) = bad_cost.json()["diagnostics"]
+    assert "storageGB: must be a number of zero or more" in problem["message"]
+    assert problem["file"].endswith("claims.yaml") and problem["line"] == 1
 
     from playwright.sync_api import sync_playwright
 
@@ -168,5 +187,10 @@ def test_claims_show_readiness_cost_and_errors(world: Any) -> None:
             assert "AppConfig/wiki" in error and "Error" in error
             assert "claims.yaml:" in error and "huge" in error
             assert "Traceback" not in page.content()
+
+            page.goto(url + "/apps/pricey")
+            page.wait_for_selector("#cost ul.diagnostics")
+            shown = page.inner_text("#cost")
+            assert "claims.yaml:1" in shown and "must be a number of zero or more" in shown
         finally:
             chromium.close()
