@@ -21,6 +21,8 @@ from kedge.model import ConfigError
 if TYPE_CHECKING:
     from kedge.engine import AppRun, Engine
 
+LISTED = 20  # claims listed one by one when ready; past that, counted
+
 
 def find_definition(name: str, directories: Sequence[Path]) -> tuple[Definition, Platform] | None:
     """The Definition of claim kind ``name`` (``ObjectStore`` or ``GROUP/VERSION/ObjectStore``)."""
@@ -92,16 +94,25 @@ def readiness(engine: Engine, run: AppRun, *, applied: bool = False) -> list[dic
 
 
 def show_readiness(claims: list[dict[str, Any]]) -> None:
-    """``ObjectStore/invoices: ready``, or not ready with what holds it back, one line per claim."""
+    """``Claim ObjectStore/invoices: ready``, or not ready with what holds it back. Past
+    ``LISTED`` claims, the ready ones are counted instead of listed (a thousand lines of
+    "ready" hide the one that is not)."""
+    out = output.console("out")
+    paint = output._painter(out)
+    ready = [c for c in claims if c["ready"]]
+    lines: list[str] = []
+    if len(claims) <= LISTED:
+        lines.extend(f"Claim {c['kind']}/{c['name']}: {paint('ready', 'green')}" for c in ready)
+    elif ready:
+        lines.append(f"Claims: {paint(f'{len(ready)} ready', 'green')}, {len(claims) - len(ready)} not ready")
     for claim in claims:
-        name = output.escape(f"{claim['kind']}/{claim['name']}")
         if claim["ready"]:
-            output.out.print(f"Claim {name}: [green]ready[/]")
             continue
         waiting = claim["waiting"]
         nothing = "" if waiting else " (it composed nothing)"
-        output.out.print(f"Claim {name}: [yellow]not ready[/]{nothing}")
+        lines.append(f"Claim {claim['kind']}/{claim['name']}: {paint('not ready', 'yellow')}{nothing}")
         for w in waiting:
-            expression = f" readyWhen `{output.escape(w['readyWhen'])}`" if w["readyWhen"] else ""
-            where = f"{output.escape(w['resource'])} ({output.escape(w['id'])})"
-            output.out.print(f"    {where}:{expression} {output.escape(w['reason'])}")
+            expression = f" readyWhen `{w['readyWhen']}`" if w["readyWhen"] else ""
+            lines.append(f"    {w['resource']} ({w['id']}):{expression} {w['reason']}")
+    out.file.write("\n".join(lines) + "\n")
+    out.file.flush()
