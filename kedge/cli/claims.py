@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from kedge.cli import output
 from kedge.compositions import Definition, Platform, build_platform
 from kedge.engine.platform import load_platform
@@ -53,6 +51,8 @@ def explain_definition(definition: Definition, platform: Platform, as_json: bool
             }
         )
         return
+    from rich.table import Table
+
     from kedge.cli.explain import _fields  # the same table as for provider kinds
 
     output.out.print(f"[bold]{definition.kind}[/]  ({definition.api_version}, a claim kind)")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
+from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ class ClaimExpander:
         # Platforms of apps that declare their own, by the identity of the declaring documents.
         self._declared: dict[tuple[int, ...], tuple[tuple[CoreDocument, ...], Compiled]] = {}
         # The last expansions, by claim document: readiness reads them instead of filling again.
-        self._expanded: dict[int, tuple[ClaimDocument, Platform, _Expansion]] = {}
+        self._expanded: dict[int, tuple[ClaimDocument, Platform, Expanded]] = {}
 
     def evaluate(self, expression: Expression, bindings: Bindings) -> Result:
         """The value of ``expression``; claims that agree on what it reads share one evaluation.
@@ -155,12 +156,12 @@ class ClaimExpander:
         if len(out) == problems:  # kept for readiness, which asks about the same claim object
             if len(self._expanded) >= MAX_EXPANDED:
                 self._expanded.clear()
-            self._expanded[id(claim)] = (claim, platform, expansion)
+            self._expanded[id(claim)] = (claim, platform, expansion.summary())
         return result
 
-    def expanded(self, platform: Platform, claim: ClaimDocument) -> _Expansion | None:
-        """The filled expansion of ``claim`` (this very document, with this platform), or None
-        when it has an error. Kept from the rendering when there was one; else filled again."""
+    def expanded(self, platform: Platform, claim: ClaimDocument) -> Expanded | None:
+        """What ``claim`` (this very document, with this platform) composed, or None when it has
+        an error. Kept from the rendering when there was one; else filled again."""
         kept = self._expanded.get(id(claim))
         if kept is not None and kept[0] is claim and kept[1] is platform:
             return kept[2]
@@ -169,7 +170,7 @@ class ClaimExpander:
         if expansion is None:
             return None
         expansion.run(problems)
-        return None if problems else expansion
+        return None if problems else expansion.summary()
 
     def prepare(self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]) -> _Expansion | None:
         """The Composition chosen for ``claim``, ready to fill; None on an error (in ``out``)."""
@@ -187,6 +188,16 @@ class ClaimExpander:
             return None
         spec = with_defaults(dict(claim.spec), definition.schema)
         return _Expansion(self, chosen, claim, spec)
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """What one claim composed, kept small: its Composition, the claim as expressions see it,
+    and each composed resource by id (apiVersion, kind, metadata)."""
+
+    composition: Composition
+    claim: Mapping[str, Any]
+    composed: tuple[tuple[str, Mapping[str, Any]], ...]
 
 
 class _Expansion:
@@ -242,6 +253,13 @@ class _Expansion:
             out.append(self._error(str(err), err.path))
             return [], {}
         return list(self.composed.values()), outputs
+
+    def summary(self) -> Expanded:
+        heads = tuple(
+            (resource_id, {k: doc.body[k] for k in ("apiVersion", "kind", "metadata")})
+            for resource_id, doc in self.composed.items()
+        )
+        return Expanded(self.composition, self.documents["claim"], heads)
 
     def _outputs(self) -> dict[str, Any]:
         """The claim's outputs: values, or References to the composed resources' outputs."""

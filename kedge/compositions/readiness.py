@@ -87,10 +87,9 @@ def claim_readiness(
         if expansion is None or not expansion.composed:
             continue
         checks = {t.id: t.ready_when for t in expansion.composition.resources}
-        documents: dict[str, Any] = {"claim": expansion.documents["claim"]}
+        documents: dict[str, Any] = {"claim": expansion.claim}
         found: dict[str, Seen | None] = {}
-        for resource_id, doc in expansion.composed.items():
-            body = doc.body
+        for resource_id, body in expansion.composed:
             seen = found[resource_id] = observed(str(body["kind"]), str(body["metadata"]["name"]))
             documents[resource_id] = {
                 "apiVersion": body["apiVersion"],
@@ -100,8 +99,8 @@ def claim_readiness(
                 "outputs": dict(seen.outputs) if seen is not None and seen.exists else {},
             }
         waiting: list[Waiting] = []
-        for resource_id, doc in expansion.composed.items():
-            name = f"{doc.body['kind']}/{doc.body['metadata']['name']}"
+        for resource_id, body in expansion.composed:
+            name = f"{body['kind']}/{body['metadata']['name']}"
             check = checks.get(resource_id)
             text = check.text if check is not None else ""
             seen = found[resource_id]

@@ -119,8 +119,11 @@ class Estimate:
         found.resources.append((resource.key, monthly))
 
 
-def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_of: RegionOf) -> Estimate:
-    """Price each resource; memoised by (kind, spec, usage, region), so many alike cost little."""
+def estimate_resources(
+    resources: Iterable[Resource], catalog: Catalog, region_of: RegionOf, *, claims: bool = True
+) -> Estimate:
+    """Price each resource; memoised by (kind, spec, usage, region), so many alike cost little.
+    ``claims``: also sum each claim's resources (a plan's before and after need only totals)."""
     out = Estimate(catalog.currency)
     memo: dict[Any, tuple[tuple[Component, ...], float, str | None]] = {}
     usages: dict[tuple[str, str, str], dict[str, float]] = {}
@@ -130,7 +133,8 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
         if pricing is None:
             lacks = f"the price catalog has no prices for {key.api_version} {key.kind}"
             out.unpriced.append(UnpricedResource(key, lacks))
-            out.count_claim(resource, None)
+            if claims:
+                out.count_claim(resource, None)
             continue
         text = resource.annotations.get(USAGE_ANNOTATION, "")
         usage_key = (key.api_version, key.kind, text)
@@ -150,7 +154,10 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
         components, monthly, reason = found
         if reason is not None:
             out.unpriced.append(UnpricedResource(key, reason))
-            out.count_claim(resource, None)
+            if claims:
+                out.count_claim(resource, None)
+        elif not claims:
+            out.resources.append(ResourceCost(key, monthly, components))
         else:
             out.resources.append(ResourceCost(key, monthly, components, resource.claim))
             out.count_claim(resource, monthly)

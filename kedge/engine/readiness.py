@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from kedge.model.resource import CLAIM_ANNOTATION
 from kedge.planning import Action
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def run_readiness(engine: Engine, run: AppRun, *, applied: bool = False) -> dict
     observed = run.observed
     seen: dict[tuple[str, str], Seen] = {}
     for resource in run.rendered.resources:
-        if resource.claim is None:
+        if CLAIM_ANNOTATION not in resource.annotations:
             continue
         ref = (resource.key.kind, resource.key.name)
         found = observed.by_identity.get(resource.identity())
