@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kedge.compositions.choose import choose
