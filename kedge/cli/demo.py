@@ -157,6 +157,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             admin_token=token,
             provider_configs=configs,
             apps=[CoreDocument("Application", "demo", app_spec, {}, {}, None, None)],
+            local_sources=[str(repo)],  # the demo's own sample repository, and nothing else
         )
         server = Server.build(settings, cache_dir=base / "git-cache")
         server.start()

@@ -26,6 +26,7 @@ from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
 from kedge.providers import registry
+from kedge.sources import LocalSources
 from kedge.store import Store
 from kedge.store.audit_keys import load_private_key
 
@@ -46,6 +47,8 @@ class ServerSettings:
     provider_configs: list[CoreDocument] = field(default_factory=list)
     apps: list[CoreDocument] = field(default_factory=list)
     policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
+    local_sources: list[str] = field(default_factory=list)  # where local repoURLs are allowed
+    trusted_proxies: list[str] = field(default_factory=list)  # whose X-Forwarded-For is believed
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -54,7 +57,8 @@ def read_config(path: Path | None) -> ServerSettings:
         return settings
     if not path.is_file():
         raise ConfigError(f"{path}: no such configuration file")
-    loaded = load_path(path, registry.kind_spec, decrypt=decrypter_from_env(os.environ))
+    # The server's own secrets (webhook secret, audit key) live outside any app: not confined.
+    loaded = load_path(path, registry.kind_spec, decrypt=decrypter_from_env(os.environ), confine_files=False)
     if not loaded.ok:
         raise ConfigError(f"{path}: invalid configuration", loaded.diagnostics)
     if loaded.resources:
@@ -72,6 +76,8 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.audit_interval = seconds(spec.get("auditCheckpointInterval", "5m"))
             settings.audit_publish = spec.get("auditPublish")
             settings.notifications = list(doc.spec.get("notifications") or [])
+            settings.local_sources = [str(path.parent / d) for d in spec.get("localSources") or []]
+            settings.trusted_proxies = list(spec.get("trustedProxies") or [])
         elif doc.kind == "ProviderConfig":
             settings.provider_configs.append(doc)
         elif doc.kind == "Application":
@@ -100,7 +106,13 @@ class Server:
         engine = Engine(store, extra_configs=settings.provider_configs, policies=settings.policies)
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
-        controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)
+        controller = Controller(
+            store,
+            engine,
+            cache_dir=cache_dir or db_dir / "git",
+            notifier=notifier,
+            local_sources=LocalSources.under(settings.local_sources),
+        )
         for doc in settings.apps:
             existing = store.get_app(doc.name)
             if existing is None or dict(existing.spec) != dict(doc.spec):

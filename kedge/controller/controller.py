@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kedge.controller.api import NotFound, Subscription
+from kedge.controller.api import NotFound, StreamEvent, Subscription
 from kedge.controller.bus import EventBus
-from kedge.controller.fetch import Sources, is_plain_directory
+from kedge.controller.fetch import Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
+from kedge.controller.poller import Pollable, Poller
 from kedge.controller.queue import WorkQueue
 from kedge.controller.reconciler import Operation, Reconciler
 from kedge.controller.spec import AppSpec, validate
@@ -38,10 +39,10 @@ from kedge.controller.views import app_view, event_view, history_view, resources
 from kedge.controller.watches import Watches
 from kedge.engine import AppRun, Engine, Options
 from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.sources import LocalSources
 from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
-APP_LIST_REFRESH = 5.0  # seconds between re-reads of the app list by the poller
 LEASE_TTL = 600.0  # seconds an app stays leased to a replica (on another host) that died with it
 LEASE_RETRY = 2.0  # seconds before trying an app another replica holds
 
@@ -58,13 +59,26 @@ class Controller:
         metrics: Metrics | None = None,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
+        local_sources: LocalSources | None = None,
+        git_timeout: float | None = None,
     ) -> None:
+        """``local_sources``: where local repositories may be read (none by default);
+        ``git_timeout``: seconds a git host may stay silent (libgit2's default otherwise)."""
         self.store = store
         self.engine = engine
         self.bus = EventBus()
         self.metrics = metrics or Metrics()
         self.notifier = notifier or Notifier()
-        self.sources = Sources(cache_dir)
+        self.sources = Sources(cache_dir, local_sources, timeout=git_timeout)
+        self.poller = Poller(
+            self.sources,
+            self._pollable,
+            on_moved=lambda name: self.queue.add(name, reason="commit"),
+            on_error=self._poll_error,
+            on_request=lambda: self.metrics.git_requests.labels("ls-remote").inc(),
+        )
+        self._poll_errors: dict[str, str] = {}  # app -> the last poll failure reported
+        self._refused_children: dict[str, str] = {}  # child app -> why its parent's entry was refused
         self.queue = WorkQueue()
         self.watches = Watches(lambda app, detail: self.queue.add(app, reason="watch"))
         self.reconciler = Reconciler(
@@ -76,12 +90,12 @@ class Controller:
         self._failures: dict[str, int] = {}
         self._ops: dict[str, Operation] = {}
         self._pending: dict[str, deque[Operation]] = {}
-        self._heads: dict[str, tuple[str, float]] = {}  # app -> (last seen head, next poll at)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         # Who this replica is, for leases shared with other replicas of the same store.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._apps_changed = threading.Event()
+        self._apps_changed = self.poller.apps_changed
+        self.loop_errors: dict[str, str] = {}  # loop -> its last unexpected error
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -95,8 +109,8 @@ class Controller:
         for record in self.store.list_apps():
             self.queue.add(record.name, reason="start")
         for i in range(self.workers):
-            self._spawn(self._work, f"kedge-worker-{i}")
-        self._spawn(self._poll, "kedge-poller")
+            self._spawn(self._loop(self._work_once), f"kedge-worker-{i}")
+        self._spawn(self._loop(self._poll_once, every=0.5), "kedge-poller")
         self._started = True
 
     def _release_dead_leases(self) -> None:
@@ -118,29 +132,46 @@ class Controller:
         self._stop.set()
         self.queue.close()
         self.watches.close()
+        self.poller.close()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.notifier.close()
 
     def ready(self) -> bool:
-        return self._started and not self._stop.is_set()
+        """Started, not stopping, and every background loop still running."""
+        return self._started and not self._stop.is_set() and all(t.is_alive() for t in self._threads)
 
     # -- the loop ----------------------------------------------------------------------------------
 
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            item = self.queue.get(timeout=0.5)
-            if item is None:
-                continue
-            name, reasons = item
-            try:
-                self._process(name, reasons)
-            except Exception:  # the loop must survive anything one app does
-                log.exception("reconcile of %s crashed", name)
-                self.queue.add(name, delay=self._backoff(name), reason="retry")
-            finally:
-                self.queue.done(name)
+    def _loop(self, body: Any, every: float = 0.0) -> Any:
+        """A thread's target that runs ``body`` until stop, surviving any error of one round."""
+
+        def run() -> None:
+            name = threading.current_thread().name
+            while not (self._stop.wait(every) if every else self._stop.is_set()):
+                try:
+                    body()
+                except Exception as err:  # a loop must outlive anything one round does
+                    log.exception("%s: unexpected error; the loop goes on", name)
+                    self.loop_errors[name] = f"{type(err).__name__}: {err}"
+                    if not every:
+                        self._stop.wait(0.1)
+
+        return run
+
+    def _work_once(self) -> None:
+        item = self.queue.get(timeout=0.5)
+        if item is None:
+            return
+        name, reasons = item
+        try:
+            self._process(name, reasons)
+        except Exception:  # the loop must survive anything one app does
+            log.exception("reconcile of %s crashed", name)
+            self.queue.add(name, delay=self._backoff(name), reason="retry")
+        finally:
+            self.queue.done(name)
 
     def _process(self, name: str, reasons: set[str]) -> None:
         lease = f"app:{name}"
@@ -197,36 +228,23 @@ class Controller:
         ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
         return float(ceiling * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
-    def _poll(self) -> None:
-        """Cheap "has the branch moved?" checks; a moved branch queues its app at once.
+    def _poll_once(self) -> None:
+        self.poller.tick()
 
-        The list of apps is read from the store every few seconds (or at once after a change
-        through the control plane), not on every tick.
-        """
-        apps: list[tuple[str, AppSpec, str]] = []
-        refreshed = 0.0
-        while not self._stop.wait(0.5):
-            now = time.monotonic()
-            if self._apps_changed.is_set() or now - refreshed > APP_LIST_REFRESH:
-                self._apps_changed.clear()
-                apps = self._pollable()
-                refreshed = now
-            for name, spec, seen in apps:
-                last, due = self._heads.get(name, (seen, 0.0))
-                if now < due:
-                    continue
-                try:
-                    head = self.sources.head(spec)
-                    if not is_plain_directory(spec.repo_url):
-                        self.metrics.git_requests.labels("ls-remote").inc()
-                except KedgeError as err:
-                    log.info("poll of %s failed: %s", name, err)
-                    head = last
-                self._heads[name] = (head, now + spec.poll_interval)
-                if last and head != last:
-                    self.queue.add(name, reason="commit")
+    def _poll_error(self, name: str, message: str | None) -> None:
+        """Record a poll failure once per distinct message, as an event of the app."""
+        previous = self._poll_errors.get(name)
+        if message is None:
+            self._poll_errors.pop(name, None)
+            return
+        if message == previous:
+            return
+        self._poll_errors[name] = message
+        if self.store.get_app(name) is not None:
+            self.store.add_event(name, "poll-failed", message=message[:2000])
+            self.bus.publish(StreamEvent("poll-failed", name, {"message": message[:2000]}))
 
-    def _pollable(self) -> list[tuple[str, AppSpec, str]]:
+    def _pollable(self) -> list[Pollable]:
         out = []
         for record in self.store.list_apps():
             if record.suspended or record.pinned_revision:
@@ -235,14 +253,27 @@ class Controller:
                 spec = AppSpec.parse(record.name, record.spec)
             except ConfigError:
                 continue
-            out.append((record.name, spec, (record.status or {}).get("lastAttemptedRevision") or ""))
+            out.append(Pollable(record.name, spec, (record.status or {}).get("lastAttemptedRevision") or ""))
         return out
 
     def _rendered(self, name: str, run: AppRun) -> None:
         self.watches.ensure(name, run)
+        declared = set()
         for doc in run.rendered.core:
             if doc.kind == "Application" and doc.name != name:
+                declared.add(doc.name)
                 self._child_app(name, doc.name, dict(doc.spec))
+        self._prune_children(name, declared)
+
+    def _prune_children(self, parent: str, declared: set[str]) -> None:
+        """Children no longer declared by ``parent`` go when its policy prunes; else they stay."""
+        spec = self._spec(parent)
+        if spec is None or not spec.prune:
+            return
+        for record in self.store.list_apps():
+            if record.source == f"app:{parent}" and record.name not in declared:
+                log.info("app %s is no longer declared by %s: deleted (it prunes)", record.name, parent)
+                self.delete_app(record.name, actor=f"app:{parent}")
 
     def _child_app(self, parent: str, name: str, spec: dict[str, Any]) -> None:
         existing = self.store.get_app(name)
@@ -254,8 +285,13 @@ class Controller:
         if existing is None or dict(existing.spec) != spec:
             try:
                 validate(name, spec)
+                self.sources.local.check(str(spec["source"]["repoURL"]))
             except ConfigError as err:
-                log.warning("app %s declared by %s is invalid: %s", name, parent, err)
+                log.warning("app %s declared by %s is refused: %s", name, parent, err)
+                message = f"Application {name!r} refused: {err}"
+                if self._refused_children.get(name) != message:
+                    self._refused_children[name] = message
+                    self.store.add_event(parent, "child-refused", message=message[:2000])
                 return
             self.store.put_app(name, spec, source=f"app:{parent}")
             self._apps_changed.set()
@@ -307,12 +343,13 @@ class Controller:
 
     def create_app(self, name: str, spec: Mapping[str, Any], actor: str) -> dict[str, Any]:
         validate(name, spec)
+        self.sources.local.check(str(spec["source"]["repoURL"]))
         existing = self.store.get_app(name)
         self.store.put_app(name, dict(spec), source="api")
         self.store.audit(
             actor, "app-updated" if existing else "app-created", app=name, details={"spec": dict(spec)}
         )
-        self._heads.pop(name, None)
+        self.poller.forget(name)
         self._apps_changed.set()
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
@@ -326,7 +363,7 @@ class Controller:
         self._apps_changed.set()
         self.watches.forget(name)
         self.metrics.forget(name)
-        self._heads.pop(name, None)
+        self.poller.forget(name)
 
     def sync(
         self,
@@ -373,7 +410,7 @@ class Controller:
         self._record(name)
         self.store.set_app_flags(name, suspended=False, pinned_revision=None)
         self.store.audit(actor, "resume", app=name)
-        self._heads.pop(name, None)
+        self.poller.forget(name)
         self._apps_changed.set()
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
@@ -419,7 +456,7 @@ class Controller:
             if _normalise_url(spec.repo_url) in urls and _ref_matches(spec.target_revision, ref):
                 matched.append(record.name)
                 # The webhook's reconcile fetches the new head; the poller only notes it next time.
-                self._heads[record.name] = ("", time.monotonic() + spec.poll_interval)
+                self.poller.defer(record.name, spec.poll_interval)
                 self.queue.add(record.name, reason="webhook")
         return matched
 

@@ -53,10 +53,16 @@ def load_path(
     env: Mapping[str, str] | None = None,
     resolve_secrets: bool = True,
     decrypt: Decrypter | None = None,
+    confine_files: bool = True,
 ) -> LoadResult:
-    """Load a directory (``*.yaml``/``*.yml``, recursively) or a single file."""
+    """Load a directory (``*.yaml``/``*.yml``, recursively) or a single file.
+
+    ``fromFile`` reads only below the directory loaded (the root) unless ``confine_files`` is
+    false, which only the server's own configuration file may use.
+    """
     root, files, diagnostics = read_files(Path(path))
     loader = _Loader(kinds, os.environ if env is None else env, resolve_secrets, decrypt)
+    loader.files_root = root if confine_files else None
     loader.diagnostics.extend(diagnostics)
     for f in files:
         loader.add_file(f.name, f.data, f.path.parent)
@@ -73,9 +79,11 @@ def load_text(
     decrypt: Decrypter | None = None,
     base_dir: Path | None = None,
 ) -> LoadResult:
-    """The same pipeline on a string. Relative ``fromFile`` paths start at ``base_dir`` (cwd)."""
+    """The same pipeline on a string. ``fromFile`` paths are relative to ``base_dir`` (cwd) and
+    confined to it."""
     directory = Path.cwd() if base_dir is None else base_dir
     loader = _Loader(kinds, os.environ if env is None else env, resolve_secrets, decrypt)
+    loader.files_root = directory
     data = text.encode("utf-8")
     if len(data) > MAX_FILE_BYTES:
         loader.diagnostics.append(
@@ -110,6 +118,7 @@ class _Loader:
         self.defined: dict[tuple[str, str, str], tuple[str, int | None]] = {}
         self.identities: dict[tuple[str, str, str, str], ResourceKey] = {}
         self.scalars = Scalars()
+        self.files_root: Path | None = None  # where fromFile may read (None: anywhere)
 
     def kind(self, api_version: str, kind: str) -> KindSpec | None:
         """The caller's lookup, asked once per (apiVersion, kind) in a load."""
@@ -122,7 +131,7 @@ class _Loader:
     def add_file(self, name: str, data: bytes, directory: Path) -> None:
         docs, file_problems = parse_documents(data, self.scalars)
         found = [Diagnostic(fp.problem.severity, fp.problem.message, name, fp.line) for fp in file_problems]
-        values = ValueContext(self.env, directory, self.decrypt, self.resolve_secrets)
+        values = ValueContext(self.env, directory, self.decrypt, self.resolve_secrets, self.files_root)
         lines: list[dict[FieldPath, int]] | None = None
         for doc in docs:
             outcome = read_document(doc, name, self.kind, values)
