@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedge.api.proxies import parse_networks
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
@@ -78,6 +79,10 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.notifications = list(doc.spec.get("notifications") or [])
             settings.local_sources = [str(path.parent / d) for d in spec.get("localSources") or []]
             settings.trusted_proxies = list(spec.get("trustedProxies") or [])
+            try:
+                parse_networks(settings.trusted_proxies)
+            except ValueError as err:
+                raise ConfigError(f"{path}: {err}") from None
         elif doc.kind == "ProviderConfig":
             settings.provider_configs.append(doc)
         elif doc.kind == "Application":
@@ -155,9 +160,17 @@ class Server:
             metrics_registry=self.controller.metrics.registry,
             audit_keys=[self.audit_key.public_key()] if self.audit_key is not None else [],
             ui=ui_mount,
+            trusted_proxies=self.settings.trusted_proxies,
         )
+        # Forwarded headers are judged by the API against spec.trustedProxies, not by uvicorn
+        # (which would believe them from any loopback peer).
         config = uvicorn.Config(
-            api, host=self.settings.host, port=self.settings.port, log_level="warning", access_log=False
+            api,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
         )
         self.http = uvicorn.Server(config)
         self.http.install_signal_handlers = lambda: None  # the CLI owns Ctrl-C
