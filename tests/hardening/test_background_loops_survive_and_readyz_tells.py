@@ -50,7 +50,10 @@ def test_an_unexpected_poll_error_is_reported_for_its_app_only(
     controller = make_controller()
     with api_client(controller) as http:
         for name, path in (("broken", broken), ("web", repo.path)):
-            assert http.post("/api/v1/apps", json={"name": name, "spec": app_spec(path)}).status_code in (200, 201)
+            assert http.post("/api/v1/apps", json={"name": name, "spec": app_spec(path)}).status_code in (
+                200,
+                201,
+            )
         wait_for(lambda: (root / "motd").exists(), message="first sync")
         events = wait_for(
             lambda: [e for e in http.get("/api/v1/apps/broken/events").json() if e["type"] == "poll-failed"],

@@ -17,7 +17,9 @@ def child_doc(name: str, url: str, path: str = ".") -> str:
     )
 
 
-def test_the_api_refuses_a_local_source_outside_the_allowed_directories(make_controller, repo, tmp_path) -> None:
+def test_the_api_refuses_a_local_source_outside_the_allowed_directories(
+    make_controller, repo, tmp_path
+) -> None:
     repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n")})
     controller = make_controller(local_sources=LocalSources.under([tmp_path / "allowed"]))
     with api_client(controller) as http:
@@ -54,7 +56,9 @@ def test_children_declared_in_git_point_only_where_allowed_and_go_with_the_paren
         assert http.post("/api/v1/apps", json={"name": "parent", "spec": spec}).status_code in (200, 201)
         wait_for(lambda: (root / "motd").exists(), message="the allowed child synced")
         events = wait_for(
-            lambda: [e for e in http.get("/api/v1/apps/parent/events").json() if e["type"] == "child-refused"],
+            lambda: [
+                e for e in http.get("/api/v1/apps/parent/events").json() if e["type"] == "child-refused"
+            ],
             message="the refused child reported on its parent",
         )
         assert "evil-child" in str(events[0]) and "spec.localSources" in str(events[0])
@@ -76,7 +80,9 @@ def test_a_parent_that_does_not_prune_keeps_a_removed_child(make_controller, tmp
     parent.commit({"apps.yaml": child_doc("kept-child", str(child.path))})
     controller = make_controller()
     with api_client(controller) as http:
-        assert http.post("/api/v1/apps", json={"name": "parent", "spec": app_spec(parent.path)}).status_code in (
+        assert http.post(
+            "/api/v1/apps", json={"name": "parent", "spec": app_spec(parent.path)}
+        ).status_code in (
             200,
             201,
         )

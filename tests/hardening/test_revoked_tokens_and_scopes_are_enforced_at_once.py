@@ -18,7 +18,9 @@ def test_the_stream_of_a_revoked_token_stops_at_once(make_controller, repo, root
         url = str(http.base_url).rstrip("/") + "/api/v1/stream"
         reader = EventReader(url, {"Authorization": f"Bearer {viewer}"})
         try:
-            assert http.post("/api/v1/apps", json={"name": "web", "spec": app_spec(repo.path)}).status_code in (
+            assert http.post(
+                "/api/v1/apps", json={"name": "web", "spec": app_spec(repo.path)}
+            ).status_code in (
                 200,
                 201,
             )
@@ -42,7 +44,9 @@ def test_metrics_show_a_scoped_token_only_its_apps(make_controller, repo, root) 
         for name in ("pay-api", "web"):
             spec = app_spec(repo.path)
             assert http.post("/api/v1/apps", json={"name": name, "spec": spec}).status_code in (200, 201)
-        wait_for(lambda: 'app="web"' in http.get("/metrics").text and 'app="pay-api"' in http.get("/metrics").text)
+        wait_for(
+            lambda: 'app="web"' in http.get("/metrics").text and 'app="pay-api"' in http.get("/metrics").text
+        )
         created = http.post("/api/v1/tokens", json={"name": "pay", "role": "viewer", "apps": ["pay-*"]})
         scoped = {"Authorization": f"Bearer {created.json()['token']}"}
         text = http.get("/metrics", headers=scoped).text
