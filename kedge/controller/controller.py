@@ -78,6 +78,7 @@ class Controller:
             on_request=lambda: self.metrics.git_requests.labels("ls-remote").inc(),
         )
         self._poll_errors: dict[str, str] = {}  # app -> the last poll failure reported
+        self._planning: set[str] = set()  # apps whose diff or resources are being computed
         self._refused_children: dict[str, str] = {}  # child app -> why its parent's entry was refused
         self.queue = WorkQueue()
         self.watches = Watches(lambda app, detail: self.queue.add(app, reason="watch"))
@@ -424,7 +425,21 @@ class Controller:
         return [event_view(e) for e in self.store.events(name)]
 
     def _plan_now(self, name: str) -> AppRun:
+        """A fresh plan of the app for a diff or resources request, one per app at a time: a
+        large app's render is not started again by every impatient viewer."""
         spec = AppSpec.parse(name, self._record(name).spec)
+        with self._lock:
+            if name in self._planning:
+                busy = f"a plan of app {name!r} is already being computed; retry shortly"
+                raise TemporaryError(busy, delay=2.0)
+            self._planning.add(name)
+        try:
+            return self._plan_fetched(name, spec)
+        finally:
+            with self._lock:
+                self._planning.discard(name)
+
+    def _plan_fetched(self, name: str, spec: AppSpec) -> AppRun:
         fetched = self.sources.fetch(spec)
         try:
             run = self.engine.plan(
