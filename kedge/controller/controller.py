@@ -28,7 +28,7 @@ from typing import Any
 
 from kedge.controller.api import NotFound, StreamEvent, Subscription
 from kedge.controller.bus import EventBus
-from kedge.controller.fetch import Sources
+from kedge.controller.fetch import DEADLINE, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
 from kedge.controller.poller import Pollable, Poller
@@ -61,15 +61,17 @@ class Controller:
         backoff_cap: float = 300.0,
         local_sources: LocalSources | None = None,
         git_timeout: float | None = None,
+        git_deadline: float = DEADLINE,
     ) -> None:
         """``local_sources``: where local repositories may be read (none by default);
-        ``git_timeout``: seconds a git host may stay silent (libgit2's default otherwise)."""
+        ``git_timeout``: seconds a git host may stay silent (libgit2's default otherwise);
+        ``git_deadline``: seconds one git network operation may take in all."""
         self.store = store
         self.engine = engine
         self.bus = EventBus()
         self.metrics = metrics or Metrics()
         self.notifier = notifier or Notifier()
-        self.sources = Sources(cache_dir, local_sources, timeout=git_timeout)
+        self.sources = Sources(cache_dir, local_sources, timeout=git_timeout, deadline=git_deadline)
         self.poller = Poller(
             self.sources,
             self._pollable,

@@ -5,9 +5,11 @@ Git trees are read from the object database and written as regular files into a 
 temporary directory, so no symlink from the repository can lead the loader outside it.
 
 Local repositories and directories are read only under the server's ``spec.localSources``
-(``LocalSources``). Network operations are bounded by libgit2's timeouts, and a host that
-stopped answering is not asked again by a worker during its cool-down (``HostHealth``): one
-hanging host costs each worker at most one timeout, the poller alone keeps probing it.
+(``LocalSources``). Network operations are bounded twice: libgit2 gives up after ``timeout``
+seconds of silence, and a caller stops waiting after ``deadline`` seconds in all (a host that
+drips a byte now and then defeats the first bound; the operation then finishes or times out in
+a thread of its own). A host that stopped answering is not asked again by a worker during its
+cool-down (``HostHealth``): the poller alone keeps probing it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -28,6 +32,8 @@ from kedge.sources import GitCache, GitRepo, LocalSources, VerifyPolicy, VerifyR
 from kedge.sources.hosts import HostHealth, host_of
 
 T = TypeVar("T")
+DEADLINE = 300.0  # seconds one network operation (a fetch of a large history included) may take
+NETWORK_THREADS = 16
 
 
 @dataclass
@@ -58,8 +64,11 @@ class Sources:
         *,
         timeout: float | None = None,
         health: HostHealth | None = None,
+        deadline: float = DEADLINE,
     ) -> None:
         self.git = GitCache(cache_root, timeout=timeout)
+        self.deadline = deadline
+        self._network_pool = ThreadPoolExecutor(max_workers=NETWORK_THREADS, thread_name_prefix="kedge-git")
         self.local = local or LocalSources()
         self.health = health or HostHealth()
         self.requests = 0
@@ -82,8 +91,14 @@ class Sources:
         host = host_of(repo.location)
         if not probe:
             self.health.check(host)
+        if host is None:
+            return call(repo)
         try:
-            result = call(repo)
+            result = self._network_pool.submit(call, repo).result(timeout=self.deadline)
+        except FutureTimeout:
+            message = f"{repo.display_url} did not finish within {self.deadline:.0f}s; gave up waiting"
+            self.health.failed(host, message)
+            raise TemporaryError(message) from None
         except TemporaryError as err:
             self.health.failed(host, str(err))
             raise
