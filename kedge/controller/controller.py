@@ -442,11 +442,19 @@ class Controller:
                 self._planning.discard(name)
 
     def _plan_fetched(self, name: str, spec: AppSpec) -> AppRun:
+        options = Options(prune=spec.prune, allow_empty=spec.allow_empty)
+        try:
+            head: str | None = self.sources.head(spec)
+        except KedgeError:
+            head = None  # the fetch below reports it
+        rendered = self.reconciler.cached_render(name, spec, head) if head else None
+        if rendered is not None:  # the branch stands still: observe and plan only
+            run = self.engine.plan(name, rendered.root, options, rendered=rendered)
+            self.engine.finish(run)
+            return run
         fetched = self.sources.fetch(spec)
         try:
-            run = self.engine.plan(
-                name, fetched.directory, Options(prune=spec.prune, allow_empty=spec.allow_empty)
-            )
+            run = self.engine.plan(name, fetched.directory, options)
             self.engine.finish(run)
             return run
         finally:

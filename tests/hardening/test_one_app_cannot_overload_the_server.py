@@ -71,3 +71,22 @@ def test_a_diff_already_running_is_not_started_again(make_controller, repo, monk
         release.set()
         assert first.result(10).status_code == 200
         wait_for(lambda: http.get("/api/v1/apps/web/diff").status_code == 200)
+
+
+def test_a_diff_of_a_branch_that_stands_still_renders_nothing_again(make_controller, repo, root) -> None:
+    repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n")})
+    controller = make_controller()
+    with api_client(controller) as http:
+        assert http.post("/api/v1/apps", json={"name": "web", "spec": app_spec(repo.path)}).status_code in (
+            200,
+            201,
+        )
+        wait_for(lambda: http.get("/api/v1/apps/web").json()["status"]["sync"] == "Synced")
+        stats = controller.sources.git.source(str(repo.path)).stats
+        before = stats.snapshots
+        for _ in range(3):
+            assert http.get("/api/v1/apps/web/diff").status_code == 200
+        assert stats.snapshots == before
+        repo.commit({"app.yaml": file_doc("motd", "motd", "v2\n")})
+        changes = http.get("/api/v1/apps/web/diff").json()["changes"]
+        assert [c["action"] for c in changes if c["name"] == "motd"] == ["update"]  # read afresh
