@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pygit2
 
+from kedge.manifests.files import MAX_FILES
 from kedge.model import ConfigError, Diagnostic
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_SNAPSHOT_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 200_000  # tree entries walked: a hostile tree cannot keep a reconcile busy
-MAX_FILES = 10_000  # manifest files in one app
 MAX_OTHER_FILE_BYTES = 1024 * 1024  # a file that fromFile can read
 MAX_OTHER_BYTES = 20 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
