@@ -79,9 +79,8 @@ class Controller:
             on_error=self._poll_error,
             on_request=lambda: self.metrics.git_requests.labels("ls-remote").inc(),
         )
-        self._poll_errors: dict[str, str] = {}  # app -> the last poll failure reported
+        self._reported: dict[tuple[str, str, str], str] = {}  # (event type, app, about) -> last message
         self._planning: set[str] = set()  # apps whose diff or resources are being computed
-        self._refused_children: dict[str, str] = {}  # child app -> why its parent's entry was refused
         self.queue = WorkQueue()
         self.watches = Watches(lambda app, detail: self.queue.add(app, reason="watch"))
         self.reconciler = Reconciler(
@@ -98,7 +97,6 @@ class Controller:
         # Who this replica is, for leases shared with other replicas of the same store.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._apps_changed = self.poller.apps_changed
-        self.loop_errors: dict[str, str] = {}  # loop -> its last unexpected error
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -155,9 +153,8 @@ class Controller:
             while not (self._stop.wait(every) if every else self._stop.is_set()):
                 try:
                     body()
-                except Exception as err:  # a loop must outlive anything one round does
+                except Exception:  # a loop must outlive anything one round does
                     log.exception("%s: unexpected error; the loop goes on", name)
-                    self.loop_errors[name] = f"{type(err).__name__}: {err}"
                     if not every:
                         self._stop.wait(0.1)
 
@@ -170,8 +167,11 @@ class Controller:
         name, reasons = item
         try:
             self._process(name, reasons)
-        except Exception:  # the loop must survive anything one app does
+            self._report(name, "reconcile-failed", None)
+        except Exception as err:  # the loop must survive anything one app does
             log.exception("reconcile of %s crashed", name)
+            why = f"the reconcile failed unexpectedly ({type(err).__name__}: {err})"
+            self._report(name, "reconcile-failed", why)
             self.queue.add(name, delay=self._backoff(name), reason="retry")
         finally:
             self.queue.done(name)
@@ -235,17 +235,21 @@ class Controller:
         self.poller.tick()
 
     def _poll_error(self, name: str, message: str | None) -> None:
-        """Record a poll failure once per distinct message, as an event of the app."""
-        previous = self._poll_errors.get(name)
-        if message is None:
-            self._poll_errors.pop(name, None)
-            return
-        if message == previous:
-            return
-        self._poll_errors[name] = message
+        self._report(name, "poll-failed", message)
+
+    def _report(self, name: str, kind: str, message: str | None, about: str = "") -> None:
+        """Record a background failure of an app as an event, once per distinct message (per
+        ``about``, e.g. the child app refused); ``None``: the failure is over."""
+        key = (kind, name, about)
+        with self._lock:
+            if message is None or self._reported.get(key) == message:
+                if message is None:
+                    self._reported.pop(key, None)
+                return
+            self._reported[key] = message
         if self.store.get_app(name) is not None:
-            self.store.add_event(name, "poll-failed", message=message[:2000])
-            self.bus.publish(StreamEvent("poll-failed", name, {"message": message[:2000]}))
+            self.store.add_event(name, kind, message=message[:2000])
+            self.bus.publish(StreamEvent(kind, name, {"message": message[:2000]}))
 
     def _pollable(self) -> list[Pollable]:
         out = []
@@ -291,10 +295,7 @@ class Controller:
                 self.sources.local.check(str(spec["source"]["repoURL"]))
             except ConfigError as err:
                 log.warning("app %s declared by %s is refused: %s", name, parent, err)
-                message = f"Application {name!r} refused: {err}"
-                if self._refused_children.get(name) != message:
-                    self._refused_children[name] = message
-                    self.store.add_event(parent, "child-refused", message=message[:2000])
+                self._report(parent, "child-refused", f"Application {name!r} refused: {err}", about=name)
                 return
             self.store.put_app(name, spec, source=f"app:{parent}")
             self._apps_changed.set()

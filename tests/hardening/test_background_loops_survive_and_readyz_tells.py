@@ -66,6 +66,37 @@ def test_an_unexpected_poll_error_is_reported_for_its_app_only(
         assert http.get("/readyz").status_code == 200
 
 
+def test_an_unexpected_reconcile_error_is_reported_for_its_app(make_controller, repo, root, tmp_path) -> None:
+    repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n")})
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "app.yaml").write_text(file_doc("other", "other", "o\n"))
+    controller = make_controller()
+    real = controller.reconciler.reconcile
+
+    def reconcile(name, reasons, op=None):  # a bug met by one app's reconcile
+        if name == "broken":
+            raise KeyError("a bug")
+        return real(name, reasons, op)
+
+    controller.reconciler.reconcile = reconcile  # type: ignore[method-assign]
+    with api_client(controller) as http:
+        for name, path in (("broken", other), ("web", repo.path)):
+            assert http.post("/api/v1/apps", json={"name": name, "spec": app_spec(path)}).status_code in (
+                200,
+                201,
+            )
+        wait_for(lambda: (root / "motd").exists(), message="the other app syncs")
+        events = wait_for(
+            lambda: [
+                e for e in http.get("/api/v1/apps/broken/events").json() if e["type"] == "reconcile-failed"
+            ],
+            message="a reconcile-failed event",
+        )
+        assert "KeyError" in str(events[0])
+        assert http.get("/readyz").status_code == 200
+
+
 class LoopKilled(BaseException):
     """What no loop can catch: the thread ends."""
 
