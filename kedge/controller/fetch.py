@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +33,23 @@ from kedge.sources.hosts import HostHealth, host_of
 
 T = TypeVar("T")
 DEADLINE = 300.0  # seconds one network operation (a fetch of a large history included) may take
-NETWORK_THREADS = 16
+
+
+def in_daemon_thread(call: Callable[..., T], *args: object, name: str = "kedge-git") -> Future[T]:
+    """Run ``call(*args)`` in a daemon thread of its own: one that never returns (a host that
+    drips bytes) is given up on by its caller and cannot hold the process at exit."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(call(*args))
+        except BaseException as exc:  # handed to the waiting caller
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 @dataclass
@@ -68,7 +84,6 @@ class Sources:
     ) -> None:
         self.git = GitCache(cache_root, timeout=timeout)
         self.deadline = deadline
-        self._network_pool = ThreadPoolExecutor(max_workers=NETWORK_THREADS, thread_name_prefix="kedge-git")
         self.local = local or LocalSources()
         self.health = health or HostHealth()
         self.requests = 0
@@ -94,7 +109,7 @@ class Sources:
         if host is None:
             return call(repo)
         try:
-            result = self._network_pool.submit(call, repo).result(timeout=self.deadline)
+            result = in_daemon_thread(call, repo).result(timeout=self.deadline)
         except FutureTimeout:
             message = f"{repo.display_url} did not finish within {self.deadline:.0f}s; gave up waiting"
             self.health.failed(host, message)

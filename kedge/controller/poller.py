@@ -3,7 +3,8 @@
     poller = Poller(sources, list_apps, on_moved=queue_commit, on_error=report)
     poller.tick()        # what the poller thread does every half second
 
-Each app due for a poll gets one check on a small thread pool. At most ``per_host`` checks of
+Each app due for a poll gets one check in a daemon thread (at most ``threads`` at once, so a
+check that never returns cannot hold the process at exit). At most ``per_host`` checks of
 one host run at once; an app whose host is busy (a host that accepts connections and never
 answers holds its checks until the timeout) waits for a later tick, so a hanging host delays
 only its own apps. A failed check, whatever the error, is reported for its app through
@@ -18,10 +19,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from kedge.controller.fetch import Sources
+from kedge.controller.fetch import Sources, in_daemon_thread
 from kedge.controller.spec import AppSpec
 from kedge.model import KedgeError
 from kedge.sources.hosts import HostSlots
@@ -61,13 +61,14 @@ class Poller:
         self.on_request = on_request
         self.clock = clock
         self.slots = HostSlots(per_host)
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kedge-poll")
+        self.threads = threading.BoundedSemaphore(threads)  # checks running at once
         self.apps_changed = threading.Event()
         self._apps: list[Pollable] = []
         self._refreshed: float | None = None
         self._heads: dict[str, tuple[str, float]] = {}  # app -> (last seen head, next poll at)
         self._in_flight: set[str] = set()
         self._lock = threading.Lock()
+        self._closed = False
 
     # -- what the controller tells it -------------------------------------------------------------
 
@@ -85,6 +86,8 @@ class Poller:
     # -- one tick ----------------------------------------------------------------------------------
 
     def tick(self) -> None:
+        if self._closed:
+            return
         now = self.clock()
         if self.apps_changed.is_set() or self._refreshed is None or now - self._refreshed > APP_LIST_REFRESH:
             self.apps_changed.clear()
@@ -96,10 +99,13 @@ class Poller:
                 if now < due or app.name in self._in_flight:
                     continue
                 host = self.sources.host(app.spec)
+                if self._closed or not self.threads.acquire(blocking=False):
+                    return  # every check thread is busy: the rest waits for a later tick
                 if not self.slots.try_acquire(host):
-                    continue  # this host's checks are all taken: try at a later tick
+                    self.threads.release()
+                    continue  # this host's checks are all taken: a later tick
                 self._in_flight.add(app.name)
-            self.pool.submit(self._check, app, last, host)
+            in_daemon_thread(self._check, app, last, host, name="kedge-poll")
 
     def _check(self, app: Pollable, last: str, host: str | None) -> None:
         head = last
@@ -116,6 +122,7 @@ class Poller:
             self.on_error(app.name, f"polling the source failed unexpectedly ({type(err).__name__}: {err})")
         finally:
             self.slots.release(host)
+            self.threads.release()
             with self._lock:
                 self._in_flight.discard(app.name)
                 self._heads[app.name] = (head, self.clock() + app.spec.poll_interval)
@@ -123,4 +130,5 @@ class Poller:
             self.on_moved(app.name)
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._closed = True
