@@ -13,7 +13,7 @@ from kedge.cli import main as cli_main
 
 cli_main._register()
 
-pytest_plugins = ["tests.fixtures.pg", "tests.fixtures.aws", "tests.fixtures.faultproxy"]
+pytest_plugins = ["tests.fixtures.pg", "tests.fixtures.aws", "tests.fixtures.faultproxy", "tests.fixtures.tcpfault"]
 
 KedgeRun = Callable[..., "RunResult"]
 

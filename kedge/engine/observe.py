@@ -8,6 +8,7 @@ never read as "the resource is gone".
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,24 +25,39 @@ from kedge.providers.base import Client, ConnectContext, Target
 
 
 class Connections:
-    """Provider clients of one app, connected lazily, closed together."""
+    """Provider clients of one app, connected lazily, closed together.
+
+    Observe and apply ask for clients from pool threads: two kinds of one ProviderConfig in the
+    same layer must share one client, so connecting happens under a lock (one per config, so a
+    slow connect to one cloud does not hold up another).
+    """
 
     def __init__(self, app: str, configs: Mapping[str, BoundConfig]) -> None:
         self.app = app
         self.configs = configs
         self._clients: dict[str, Client] = {}
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._guard = threading.Lock()
 
     def client(self, config_name: str) -> Client:
-        if config_name not in self._clients:
-            config = self.configs[config_name]
-            provider = registry.get(config.provider)
-            self._clients[config_name] = provider.connect(
-                config.settings, ConnectContext(self.app, config_name)
-            )
-        return self._clients[config_name]
+        client = self._clients.get(config_name)
+        if client is not None:
+            return client
+        with self._guard:
+            lock = self._locks[config_name]
+        with lock:
+            if config_name not in self._clients:
+                config = self.configs[config_name]
+                provider = registry.get(config.provider)
+                self._clients[config_name] = provider.connect(
+                    config.settings, ConnectContext(self.app, config_name)
+                )
+            return self._clients[config_name]
 
     def close(self) -> None:
-        for client in self._clients.values():
+        with self._guard:
+            clients = list(self._clients.values())
+        for client in clients:
             try:
                 client.close()
             except Exception:  # noqa: S110 - closing is best effort

@@ -192,6 +192,9 @@ class Engine:
         """Perform ``run.plan`` (which must be free of errors) and record the run."""
         assert run.observed is not None and run.conns is not None and run.plan.ok
         store = self.store
+        # Whoever applies an app holds it alone (the controller's lease, or the one user of a
+        # one-shot store), so an unfinished run of this app is one whose process died.
+        store.mark_interrupted_runs([run.app])
         run_id = store.start_run(
             run.app, revision=run.options.revision, trigger=run.options.trigger, actor=run.options.actor
         )
