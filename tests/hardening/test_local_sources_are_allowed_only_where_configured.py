@@ -4,6 +4,11 @@ removed from git goes with its parent's prune policy."""
 
 from __future__ import annotations
 
+import socket
+
+import httpx
+
+from kedge.cli.server import Server, read_config
 from kedge.sources import LocalSources
 from tests.controller.conftest import GitRepo, app_spec, file_doc, wait_for
 from tests.hardening.helpers import api_client
@@ -93,3 +98,44 @@ def test_a_parent_that_does_not_prune_keeps_a_removed_child(make_controller, tmp
             message="the parent saw the commit",
         )
         assert {a["name"] for a in http.get("/api/v1/apps").json()} == {"parent", "kept-child"}
+
+
+def test_apps_of_the_server_configuration_follow_the_same_rule(tmp_path, root) -> None:
+    allowed = GitRepo(tmp_path / "allowed" / "repo")
+    allowed.commit({"app.yaml": file_doc("motd", "motd", "ok\n")})
+    elsewhere = GitRepo(tmp_path / "elsewhere")
+    elsewhere.commit({"app.yaml": file_doc("other", "other", "no\n")})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "server.yaml"
+    apps = "".join(
+        f"---\napiVersion: kedge.dev/v1\nkind: Application\nmetadata: {{name: {name}}}\n"
+        f"spec: {{source: {{repoURL: '{repo.path}', targetRevision: main}}, syncPolicy: {{automated: true}}}}\n"
+        for name, repo in (("inside", allowed), ("outside", elsewhere))
+    )
+    config.write_text(
+        "apiVersion: kedge.dev/v1\nkind: ServerConfig\nmetadata: {name: server}\n"
+        f'spec: {{db: "{tmp_path / "state.db"}", adminToken: admin-token-0123456789abcdef, localSources: [allowed]}}\n'
+        "---\napiVersion: kedge.dev/v1\nkind: ProviderConfig\nmetadata: {name: default}\n"
+        f'spec: {{provider: local, settings: {{root: "{root}"}}}}\n' + apps
+    )
+    settings = read_config(config)
+    settings.port = port
+    server = Server.build(settings, cache_dir=tmp_path / "git")
+    server.start()
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": "Bearer admin-token-0123456789abcdef"},
+        ) as http:
+            wait_for(lambda: (root / "motd").exists(), message="the app under spec.localSources syncs")
+            status = wait_for(
+                lambda: (s := http.get("/api/v1/apps/outside").json()["status"])["conditions"] and s,
+                message="the other app's condition",
+            )
+            ready = next(c for c in status["conditions"] if c["type"] == "Ready")
+            assert ready["reason"] == "SourceInvalid" and "spec.localSources" in ready["message"]
+        assert not (root / "other").exists()
+    finally:
+        server.stop()
