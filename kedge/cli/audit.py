@@ -5,7 +5,6 @@ current directory, or ``KEDGE_DB``), so an auditor can check a copy of it withou
 ``verify`` exits 1 and names the first bad entry; how the chain works is in docs/audit.md.
 """
 
-from __future__ import annotations
 
 import json
 import sys
@@ -13,32 +12,33 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from kedge.cli import output
-from kedge.cli.client.http import ServerOpt, TokenOpt
-from kedge.cli.client.tokens import show_audit
+from kedge.cli.client.options import ServerOpt, TokenOpt, connect
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError
-from kedge.store import Checkpoint, Store
-from kedge.store import audit_keys as keys
-from kedge.store.database import parse_url
+
+if TYPE_CHECKING:
+    from kedge.store import Checkpoint, Store
 
 DEFAULT_DB = str(Path(".kedge") / "state.db")
 
 DbOpt = Annotated[
     str,
-    typer.Option("--db", envvar="KEDGE_DB", help="State store URL or SQLite path (env KEDGE_DB)."),
+    typer.Option("--db", envvar="KEDGE_DB", help="State store URL or SQLite path."),
 ]
 
 
 @contextmanager
-def _store(db: str) -> Iterator[Store]:
+def _store(db: str) -> "Iterator[Store]":
     """The existing store at ``db``: auditing a database that is not there is a mistake, so a
     missing SQLite file is an error rather than a new empty log."""
+    from kedge.model import ConfigError
+    from kedge.store import Store
+    from kedge.store.database import parse_url
+
     url = parse_url(db)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
         raise ConfigError(f"no state database at {url.database}: give --db or set KEDGE_DB")
@@ -46,8 +46,11 @@ def _store(db: str) -> Iterator[Store]:
         yield store
 
 
-def _published(path: Path) -> list[Checkpoint]:
+def _published(path: Path) -> "list[Checkpoint]":
     """Checkpoints as ``kedge audit checkpoint --publish`` writes them: one JSON object a line."""
+    from kedge.model import ConfigError
+    from kedge.store import Checkpoint
+
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
@@ -75,6 +78,24 @@ def _published(path: Path) -> list[Checkpoint]:
     return found
 
 
+def _show_verification(report: dict[str, Any], fmt: Format) -> None:
+    if fmt is Format.json:
+        output.print_json(report)
+    elif report.get("ok"):
+        matched = f", {report.get('checkpoints', 0)} checkpoint(s) matched"
+        if "signaturesChecked" not in report:
+            signed = ", checkpoints checked with the server's keys"
+        elif report.get("signaturesChecked"):
+            signed = matched
+        else:
+            signed = matched + " (signatures not checked: give --key)"
+        output.out.print(f"[green]ok:[/] {report.get('entries')} entries, chain intact{signed}")
+    else:
+        output.err.print(
+            f"[bold red]audit log verification failed:[/] {output.escape(str(report.get('reason') or ''))}"
+        )
+
+
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     audit = typer.Typer(
         name="audit",
@@ -95,6 +116,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """Show the newest audit entries (from a server's API with --server)."""
         if server:
+            from kedge.cli.client.tokens import show_audit
+
             show_audit(server, token, app_name, limit, fmt)
             return
         with _store(db) as store:
@@ -117,25 +140,37 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not entries:
             output.out.print("The audit log is empty.")
             return
-        table = Table("seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash")
-        for e in entries:
-            table.add_row(
-                str(e.seq),
-                e.time.strftime("%Y-%m-%d %H:%M:%S"),
-                e.actor,
-                e.action,
-                e.app or "",
-                e.resource or "",
-                (e.revision or "")[:12],
-                e.result,
-                e.hash[:12],
-            )
-        output.out.print(table)
+        output.columns(
+            ["seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash"],
+            [
+                [
+                    str(e.seq),
+                    e.time.strftime("%Y-%m-%d %H:%M:%S"),
+                    output.escape(e.actor),
+                    output.escape(e.action),
+                    output.escape(e.app or ""),
+                    output.escape(e.resource or ""),
+                    output.short(e.revision),
+                    output.escape(e.result),
+                    output.short(e.hash),
+                ]
+                for e in entries
+            ],
+        )
 
     @audit.command()
     @handle
     def verify(
-        db: DbOpt = DEFAULT_DB,
+        db: Annotated[
+            str | None,
+            typer.Option(
+                "--db",
+                envvar="KEDGE_DB",
+                help="State store URL or SQLite path [default: .kedge/state.db, "
+                "or the server when --server is given]",
+                show_default=False,
+            ),
+        ] = None,
         key: Annotated[
             list[Path] | None,
             typer.Option("--key", help="Public key file(s) that signed checkpoints; list retired keys too."),
@@ -145,25 +180,30 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             typer.Option("--checkpoint", help="Checkpoints published elsewhere (JSON lines)."),
         ] = None,
         fmt: OutOpt = Format.text,
+        server: ServerOpt = None,
+        token: TokenOpt = None,
     ) -> None:
-        """Replay the chain and check every checkpoint; exit 1 naming the first bad entry."""
-        public = [k for path in key or [] for k in keys.read_public_keys(path)]
-        published = [c for path in checkpoint or [] for c in _published(path)]
-        with _store(db) as store:
-            result = store.verify_audit(public, published=published)
-        if fmt is Format.json:
-            output.print_json(result.to_json())
-        elif result.ok:
-            signed = "" if result.signatures_checked else " (signatures not checked: give --key)"
-            output.out.print(
-                f"[green]ok:[/] {result.entries} entries, chain intact, "
-                f"{result.checkpoints} checkpoint(s) matched{signed}"
-            )
+        """Replay the chain and check every checkpoint; exit 1 naming the first bad entry.
+
+        With --server (and no --db) the server replays its own log and checks its checkpoints
+        with its own keys (admin token)."""
+        from kedge.store import audit_keys as keys
+
+        if server and not db:
+            if key or checkpoint:
+                output.err.print(
+                    "note: the server checks checkpoints with its own keys; --key and --checkpoint "
+                    "apply to a database given with --db"
+                )
+            with connect(server, token) as api:
+                report: dict[str, Any] = api.get("/api/v1/audit/verify")
         else:
-            output.err.print(
-                f"[bold red]audit log verification failed:[/] {output.escape(result.reason or '')}"
-            )
-        raise typer.Exit(0 if result.ok else 1)
+            public = [k for path in key or [] for k in keys.read_public_keys(path)]
+            published = [c for path in checkpoint or [] for c in _published(path)]
+            with _store(db or DEFAULT_DB) as store:
+                report = store.verify_audit(public, published=published).to_json()
+        _show_verification(report, fmt)
+        raise typer.Exit(0 if report.get("ok") else 1)
 
     @audit.command()
     @handle
@@ -174,6 +214,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ] = None,
     ) -> None:
         """Write every entry as JSON lines, oldest first; each line can be checked on its own."""
+        from kedge.model import ConfigError
+
         with _store(db) as store:
             if to is None:
                 count = store.export_audit(sys.stdout)
@@ -197,6 +239,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ] = None,
     ) -> None:
         """Sign the head of the chain now and print it: {seq, head, signature, publicKey, time}."""
+        from kedge.model import ConfigError
+        from kedge.store import audit_keys as keys
+
         private = keys.read_private_key(key)
         with _store(db) as store:
             signed = store.checkpoint(private)
@@ -220,6 +265,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ],
     ) -> None:
         """Create a checkpoint signing key; prints its public key (base64) for verifiers."""
+        from kedge.store import audit_keys as keys
+
         private = keys.generate_private_key()
         keys.write_private_key(to, private)
         sys.stdout.write(keys.public_key_text(private) + "\n")

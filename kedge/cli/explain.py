@@ -1,22 +1,64 @@
 """``kedge explain KIND``: a kind's schema, outputs and behaviour, from the provider itself."""
 
-from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from kedge.cli import output
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError, KindSpec
-from kedge.providers import registry
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from kedge.model import KindSpec
+
+CORE = "core"
+CORE_DESCRIPTIONS = {
+    "Application": "An app: a git source (repo, revision, path) and how to sync it.",
+    "Policy": "Rules in CEL that deny or flag planned changes.",
+    "ProviderConfig": "Settings of one provider (a root, a DSN, a region); secrets as references.",
+    "ServerConfig": "The settings of `kedge serve`: store, tokens, webhooks, notifications.",
+}
 
 
-def find_kind(name: str) -> KindSpec:
+def every_kind() -> "list[KindSpec]":
+    """The core kinds (``kedge.dev/v1``) and every kind of every installed provider."""
+    from kedge.manifests.core_schemas import CORE_API_VERSION, CORE_SCHEMAS, CORE_SENSITIVE
+    from kedge.model import KindSpec
+    from kedge.providers import registry
+
+    core = [
+        KindSpec(
+            CORE_API_VERSION,
+            kind,
+            schema,
+            description=str(schema.get("description") or CORE_DESCRIPTIONS.get(kind, "")),
+            sensitive=CORE_SENSITIVE.get(kind, frozenset()),
+        )
+        for kind, schema in sorted(CORE_SCHEMAS.items())
+    ]
+    return core + sorted(registry.all_kinds(), key=lambda k: (k.provider, k.kind))
+
+
+def provider_of(spec: "KindSpec") -> str:
+    return CORE if spec.group == "kedge.dev" else spec.provider
+
+
+def _summary(text: str) -> str:
+    """The first sentence of a description, for the list of kinds."""
+    first = " ".join(text.split())
+    end = first.find(". ")
+    return first if end < 0 else first[: end + 1]
+
+
+def find_kind(name: str) -> "KindSpec":
     """``File``, ``local.kedge.dev/v1/File`` or ``File.local.kedge.dev`` (case-insensitive kind)."""
-    kinds = registry.all_kinds()
+    from kedge.model import ConfigError
+
+    kinds = every_kind()
     wanted = name.strip()
     matches = [
         k
@@ -29,18 +71,62 @@ def find_kind(name: str) -> KindSpec:
     if len(matches) > 1:
         options = ", ".join(f"{k.api_version}/{k.kind}" for k in matches)
         raise ConfigError(f"kind {name!r} is served by several providers: name one of {options}")
-    known = ", ".join(sorted({k.kind for k in kinds}))
-    raise ConfigError(f"unknown kind {name!r}; known kinds: {known}")
+    by_lower = {k.kind.lower(): k.kind for k in kinds}
+    close = difflib.get_close_matches(wanted.rsplit("/", 1)[-1].lower(), list(by_lower), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(by_lower[c]) for c in close)}? " if close else ""
+    raise ConfigError(f"unknown kind {name!r}; {hint}'kedge explain' lists every kind")
+
+
+def _list_kinds(fmt: Format) -> None:
+    kinds = every_kind()
+    if fmt is Format.json:
+        output.print_json(
+            {
+                "kinds": [
+                    {
+                        "provider": provider_of(k),
+                        "apiVersion": k.api_version,
+                        "kind": k.kind,
+                        "description": k.description,
+                    }
+                    for k in kinds
+                ]
+            }
+        )
+        return
+    groups: dict[str, list[KindSpec]] = {}
+    for k in kinds:
+        groups.setdefault(provider_of(k), []).append(k)
+    for provider, members in groups.items():
+        output.out.print(f"[bold]{provider}[/] ({members[0].api_version})")
+        width = max(len(k.kind) for k in members)
+        for k in members:
+            summary = _summary(k.description)
+            output.out.print(f"  {k.kind.ljust(width)}  {output.escape(summary)}".rstrip())
+        output.out.print()
+    output.out.print("`kedge explain KIND` shows a kind's fields, defaults and outputs.")
 
 
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @app.command()
     @handle
     def explain(
-        kind: Annotated[str, typer.Argument(help="Kind name, e.g. File or postgres.kedge.dev/v1/Role.")],
+        kind: Annotated[
+            str | None,
+            typer.Argument(
+                help="Kind name, e.g. File or postgres.kedge.dev/v1/Role [default: list every kind].",
+                show_default=False,
+            ),
+        ] = None,
         fmt: OutOpt = Format.text,
     ) -> None:
-        """Show a kind's fields, defaults, outputs (for fromResource) and JSON Schema."""
+        """Show a kind's fields, defaults, outputs (for fromResource) and JSON Schema; without a
+        kind, list every kind by provider."""
+        from rich.table import Table
+
+        if kind is None:
+            _list_kinds(fmt)
+            return
         spec = find_kind(kind)
         if fmt is Format.json:
             output.print_json(
@@ -75,7 +161,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             output.out.print(f"Sensitive (always redacted): {', '.join(sorted(spec.sensitive))}.")
 
 
-def _fields(table: Table, schema: Mapping[str, Any], prefix: str, depth: int = 0) -> None:
+def _fields(table: "Table", schema: Mapping[str, Any], prefix: str, depth: int = 0) -> None:
     required = set(schema.get("required", []))
     for name, prop in (schema.get("properties") or {}).items():
         kind = prop.get("type", "any")

@@ -3,19 +3,26 @@
 Every command exits 0 on success, 1 on error, and (where documented) 2 when changes or drift
 are present. Errors print as one clear message on stderr, never a traceback (set
 ``KEDGE_DEBUG=1`` to see one).
+
+Start-up is part of the interface: ``kedge --help`` must answer as fast as ``terraform`` does.
+This module and every command module therefore import only Typer and the standard library at
+the top; a command imports the engine, providers, HTTP clients and Rich inside its body. A test
+checks that ``import kedge.cli.main`` loads none of FastAPI, boto3, moto or uvicorn. Command
+modules do not use ``from __future__ import annotations``: Typer would have to evaluate every
+string annotation of every command at each start (tens of milliseconds); names imported only for
+type checking are quoted instead.
 """
 
-from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
-from kedge.cli import output
-from kedge.model import ConfigError, KedgeError
+import kedge
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,8 +32,27 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain help, as kubectl and terraform print it: Rich's help boxes cost ~80 ms of imports on
+    # every `--help` and print a `<bool>` type beside every flag.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"kedge {kedge.__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print Kedge's version and exit."),
+    ] = False,
+) -> None:
+    """Kedge: infrastructure as apps. Plan, apply and keep databases, clouds and files in line with git."""
 
 
 def handle_errors(fn: F) -> F:
@@ -38,27 +64,34 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
-        except ConfigError as err:
-            if err.diagnostics:
-                output.diagnostics(err.diagnostics)
-            output.err.print(f"[bold red]error:[/] {output.escape(str(err))}")
-            raise typer.Exit(1) from None
-        except KedgeError as err:
-            output.err.print(f"[bold red]error:[/] {output.escape(str(err))}")
-            raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            output.err.print("interrupted")
+            print("interrupted", file=sys.stderr)
             raise typer.Exit(130) from None
         except Exception as err:
-            if os.environ.get("KEDGE_DEBUG"):
-                raise
-            output.err.print(
-                f"[bold red]internal error:[/] {type(err).__name__}: {output.escape(str(err))} "
-                "(set KEDGE_DEBUG=1 for details)"
-            )
+            _report(err)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _report(err: Exception) -> None:
+    # Imported here: the model and Rich are only needed once something went wrong.
+    from kedge.cli import output
+    from kedge.model import ConfigError, KedgeError
+
+    if isinstance(err, ConfigError):
+        if err.diagnostics:
+            output.diagnostics(err.diagnostics)
+        output.err.print(f"[bold red]error:[/] {output.escape(str(err))}")
+    elif isinstance(err, KedgeError):
+        output.err.print(f"[bold red]error:[/] {output.escape(str(err))}")
+    else:
+        if os.environ.get("KEDGE_DEBUG"):
+            raise err
+        output.err.print(
+            f"[bold red]internal error:[/] {type(err).__name__}: {output.escape(str(err))} "
+            "(set KEDGE_DEBUG=1 for details)"
+        )
 
 
 def _register() -> None:
@@ -74,6 +107,9 @@ def _register() -> None:
 
 
 def main() -> None:
+    if sys.argv[1:] == ["--version"]:  # answered before the commands are even registered
+        print(f"kedge {kedge.__version__}")
+        return
     _register()
     app(prog_name="kedge")
 

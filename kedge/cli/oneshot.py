@@ -4,24 +4,19 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 ``--app`` (default: the directory's name).
 """
 
-from __future__ import annotations
 
 import enum
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kedge.cli import output
-from kedge.engine import AppRun, Engine, Options
-from kedge.engine.apply import FAILED, SKIPPED, ChangeResult
-from kedge.engine.render import render
-from kedge.model import ConfigError
-from kedge.planning.policy import compile_policies
-from kedge.store import Store
+
+if TYPE_CHECKING:  # the engine is imported inside each command: `kedge --help` never loads it
+    from kedge.engine import AppRun, Engine, Options
+    from kedge.engine.apply import ChangeResult
 
 
 class Format(enum.StrEnum):
@@ -29,7 +24,10 @@ class Format(enum.StrEnum):
     json = "json"
 
 
-PathArg = Annotated[Path, typer.Argument(help="A manifest directory (or one YAML file).", show_default=False)]
+PathArg = Annotated[
+    Path,
+    typer.Argument(help="A manifest directory (or one YAML file).", show_default=False, metavar="PATH"),
+]
 DbOpt = Annotated[
     str | None,
     typer.Option(
@@ -55,13 +53,19 @@ def app_name(path: Path, app: str | None) -> str:
     return base.name or "default"
 
 
-def _engine(path: Path, db: str | None) -> Engine:
+def _engine(path: Path, db: str | None) -> "Engine":
+    from kedge.engine import Engine
+    from kedge.model import ConfigError
+    from kedge.store import Store
+
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
     return Engine(Store.open(db or default_db(path)))
 
 
-def _planned(path: Path, db: str | None, app: str | None, options: Options) -> tuple[Engine, AppRun]:
+def _planned(
+    path: Path, db: str | None, app: str | None, options: "Options"
+) -> "tuple[Engine, AppRun]":
     engine = _engine(path, db)
     return engine, engine.plan(app_name(path, app), path, options)
 
@@ -71,11 +75,17 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def validate(path: PathArg, fmt: OutOpt = Format.text) -> None:
         """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
+        from kedge.engine.render import render
+        from kedge.model import ConfigError
+
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
         rendered = render(path)
-        _, policy_problems = compile_policies([d for d in rendered.core if d.kind == "Policy"])
-        rendered.diagnostics.extend(policy_problems)
+        policies = [d for d in rendered.core if d.kind == "Policy"]
+        if policies:  # the CEL compiler loads only for apps that have policies
+            from kedge.planning.policy import compile_policies
+
+            rendered.diagnostics.extend(compile_policies(policies)[1])
         if fmt is Format.json:
             output.print_json(
                 {"valid": rendered.ok, "diagnostics": [d.to_json() for d in rendered.diagnostics]}
@@ -99,11 +109,29 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "-out",
+                "--out",
+                help="Save the plan to FILE; 'kedge apply FILE' then applies exactly it.",
+                metavar="FILE",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Show what apply would change. Observes, never changes anything."""
+        from kedge.engine import Options
+
         engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
         try:
             _show_plan(run, fmt)
+            if out is not None and run.plan.ok:
+                from kedge.cli import saved_plan
+
+                saved_plan.write(out, run, path, db or default_db(path))
+                where = output.escape(str(out))
+                output.err.print(f"Saved the plan to {where}: 'kedge apply {where}' applies exactly it.")
         finally:
             engine.finish(run)
             engine.close()
@@ -124,15 +152,30 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         db: DbOpt = None,
         app_opt: AppOpt = None,
     ) -> None:
-        """Plan, confirm, then make the real world match the manifests."""
-        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        """Plan, confirm, then make the real world match the manifests. Given a plan saved with
+        'kedge plan -out FILE', apply exactly it (no question), or refuse if anything moved."""
+        from kedge.cli import saved_plan
+        from kedge.engine import Options
+
+        saved = saved_plan.read(path) if saved_plan.is_saved_plan(path) else None
+        if saved is not None:
+            options = Options(
+                saved.options.get("prune", False),
+                saved.options.get("allowEmpty", False),
+                saved.options.get("confirmPrune", False),
+            )
+            engine, run = _planned(saved.path, saved.db, saved.app, options)
+        else:
+            engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
         try:
+            if saved is not None and run.plan.ok:
+                saved_plan.check(saved, run)
             _show_plan(run, Format.text)
             if not run.plan.ok:
                 raise typer.Exit(1)
             if not run.plan.has_changes and not _bookkeeping_only(run):
                 raise typer.Exit(0)
-            if run.plan.has_changes and not auto_approve:
+            if run.plan.has_changes and not auto_approve and saved is None:
                 _confirm()
             failed = _apply_with_progress(engine, run)
         finally:
@@ -144,6 +187,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @handle
     def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
+        from kedge.engine import Engine, Options
+
         engine, run = _planned(path, db, app_opt, Options(check_policies=False))
         try:
             if not run.plan.ok:
@@ -160,12 +205,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         raise typer.Exit(2 if report["drifted"] or report["missing"] else 0)
 
 
-def _bookkeeping_only(run: AppRun) -> bool:
+def _bookkeeping_only(run: "AppRun") -> bool:
     """Adopted or recovered objects with nothing to change still need their inventory entry."""
     return any(c.adopt for c in run.plan.changes)
 
 
-def _show_plan(run: AppRun, fmt: Format) -> None:
+def _show_plan(run: "AppRun", fmt: Format) -> None:
     if fmt is Format.json:
         output.print_json(run.plan.to_json())
         return
@@ -176,45 +221,63 @@ def _show_plan(run: AppRun, fmt: Format) -> None:
 
 def _confirm() -> None:
     """Ask on stderr, read one line of stdin (a terminal or a pipe, as Terraform does)."""
-    output.err.print("Do you want to apply these changes? Only 'yes' is accepted: ", end="")
-    line = sys.stdin.readline()
-    if not line:
-        raise ConfigError("no confirmation: stdin is closed; answer 'yes' or pass --auto-approve")
-    if line.strip().lower() != "yes":
-        output.err.print("Apply cancelled: nothing was changed.")
-        raise typer.Exit(1)
+    output.confirm("Do you want to apply these changes?", "Apply cancelled: nothing was changed.")
 
 
-def _apply_with_progress(engine: Engine, run: AppRun) -> int:
+VERB = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}
+
+
+def resource_line(result: "ChangeResult") -> str:
+    """One line per change as Terraform prints them: ``File/motd: creating… done (0.1s)``."""
+    from kedge.engine.apply import FAILED, SKIPPED
+
+    change = result.change
+    verb = VERB.get(change.action.value, "recording")
+    took = f" ({result.seconds:.1f}s)" if result.seconds is not None else ""
+    key = output.escape(str(change.key))
+    if result.result == SKIPPED:
+        why = (result.error or "a dependency failed").removeprefix("skipped: ")
+        return f"{key}: [yellow]skipped[/] ({output.escape(why)})"
+    if result.result == FAILED:
+        return f"{key}: {verb}… [red]failed[/]{took}: {output.escape(result.error or '')}"
+    return f"{key}: {verb}… [green]done[/]{took}"
+
+
+def _apply_with_progress(engine: "Engine", run: "AppRun") -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from kedge.engine.apply import FAILED, SKIPPED
+
     total = sum(1 for c in run.plan.changes if c.is_change)
-    failures: list[ChangeResult] = []
     with Progress(
         TextColumn("[bold]Applying"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=output.err,
+        console=output.out,
         transient=True,
-        disable=total < 2 or not output.err.is_terminal,
+        disable=total < 2 or not output.out.is_terminal,
     ) as bar:
         task = bar.add_task("apply", total=total)
 
-        def progress(result: ChangeResult) -> None:
+        def progress(result: "ChangeResult") -> None:
             if result.change.is_change:
                 bar.advance(task)
-            if result.result in (FAILED, SKIPPED):
-                failures.append(result)
+                bar.console.print(resource_line(result), soft_wrap=True)
+            elif result.result in (FAILED, SKIPPED):
+                bar.console.print(resource_line(result), soft_wrap=True)
 
         outcome = engine.apply(run, progress)
-    for f in failures:
-        output.err.print(
-            f"[red]{f.result}:[/] {output.escape(str(f.change.key))}: {output.escape(f.error or '')}"
-        )
     ok = sum(1 for r in outcome.results if r.result == "succeeded")
     failed = sum(1 for r in outcome.results if r.result == FAILED)
     skipped = sum(1 for r in outcome.results if r.result == SKIPPED)
     colour = "green" if not failed and not skipped else "red"
     output.out.print(f"[{colour}]Apply complete:[/] {ok} succeeded, {failed} failed, {skipped} skipped.")
+    for f in outcome.results:
+        if f.result in (FAILED, SKIPPED):
+            output.err.print(
+                f"[red]{f.result}:[/] {output.escape(str(f.change.key))}: {output.escape(f.error or '')}"
+            )
     return failed + skipped
 
 

@@ -1,34 +1,65 @@
 """Rendering for humans: diagnostics like a compiler, plans like Terraform, with colours.
 
 Secrets are redacted before anything reaches the terminal (``kedge.model.values.redact``).
+
+Rich and the plan model are imported on first use, not on import: every command module imports
+this one, and ``kedge --help`` must not pay for them. ``out`` and ``err`` are the two consoles.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["err", "escape", "out"]
 
-from kedge.model import Diagnostic
-from kedge.model.values import redact
-from kedge.planning import Action, Change, Plan
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+    from kedge.model import Diagnostic
+    from kedge.planning import Change, Plan
 
-SYMBOL = {
-    Action.CREATE: ("+", "green"),
-    Action.UPDATE: ("~", "yellow"),
-    Action.REPLACE: ("-/+", "magenta"),
-    Action.DELETE: ("-", "red"),
-    Action.NOOP: (" ", "dim"),
-}
+    out: Console
+    err: Console
+
+_consoles: dict[str, Console] = {}
+
+
+def console(name: str) -> Console:
+    """``out`` (standard output) or ``err`` (standard error), made on first use."""
+    if name not in _consoles:
+        from rich.console import Console
+
+        _consoles[name] = Console(stderr=name == "err", highlight=False, soft_wrap=True)
+    return _consoles[name]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("out", "err"):
+        return console(name)
+    raise AttributeError(name)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def _symbols() -> dict[Any, tuple[str, str]]:
+    from kedge.planning import Action
+
+    return {
+        Action.CREATE: ("+", "green"),
+        Action.UPDATE: ("~", "yellow"),
+        Action.REPLACE: ("-/+", "magenta"),
+        Action.DELETE: ("-", "red"),
+        Action.NOOP: (" ", "dim"),
+    }
+
+
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -40,10 +71,12 @@ def diagnostics(items: Iterable[Diagnostic]) -> None:
     for d in items:
         style = SEVERITY_STYLE.get(d.severity.value, "")
         where = f"{escape(d.location())}: " if d.file or d.path else ""
-        err.print(f"{where}[{style}]{d.severity.value}[/]: {escape(d.message)}")
+        console("err").print(f"{where}[{style}]{d.severity.value}[/]: {escape(d.message)}")
 
 
 def fmt(value: Any) -> str:
+    from kedge.model.values import redact
+
     value = redact(value)
     if isinstance(value, str) and value in ("(sensitive)", "(known after apply)"):
         return value
@@ -63,6 +96,7 @@ def _painter(console: Console) -> Callable[[str, str], str]:
 
 
 def plan(p: Plan) -> None:
+    out = console("out")
     paint = _painter(out)
     shown = [c for c in p.changes if c.is_change or c.drift]
     if not shown:
@@ -81,7 +115,9 @@ def plan(p: Plan) -> None:
 
 
 def _change(c: Change, paint: Callable[[str, str], str]) -> list[str]:
-    symbol, colour = SYMBOL[c.action]
+    from kedge.planning import Action
+
+    symbol, colour = _symbols()[c.action]
     label = c.action.value if c.action is not Action.NOOP else "no change"
     reason = f": {c.reason}" if c.reason else ""
     lines = [f"  {paint(symbol, colour)} {paint(str(c.key), 'bold')} {paint(f'({label}{reason})', 'dim')}"]
@@ -95,3 +131,43 @@ def _change(c: Change, paint: Callable[[str, str], str]) -> list[str]:
     lines.extend(f"      {paint(statement, 'cyan')}" for statement in c.statements)
     lines.append("")
     return lines
+
+
+def short(revision: Any) -> str:
+    """A git revision as tables show it: the first 12 characters (JSON keeps the full one)."""
+    return str(revision or "")[:12]
+
+
+def columns(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A table as kubectl prints one: aligned plain columns, nothing cut or wrapped whatever the
+    width of the terminal or pipe. Cells may hold Rich markup; it is measured without it."""
+    from rich.text import Text
+
+    grid = [[Text.from_markup(cell) for cell in row] for row in [list(headers), *rows]]
+    widths = [max(cell.cell_len for cell in column) for column in zip(*grid, strict=False)]
+    for number, row in enumerate(grid):
+        line = Text(style="bold" if number == 0 else "")
+        for index, cell in enumerate(row):
+            line.append_text(cell)
+            if index < len(row) - 1:
+                line.append(" " * (widths[index] - cell.cell_len + 3))
+        console("out").print(line, soft_wrap=True, crop=False)
+
+
+def confirm(question: str, refused: str, flag: str = "--auto-approve") -> None:
+    """The one confirmation of every command, as ``terraform apply`` asks: print ``question`` on
+    stderr and read a line of stdin (a terminal or a pipe); only ``yes`` goes on. Anything else
+    prints ``refused`` (what was not done) and exits 1; a closed stdin is a refusal too, so a
+    script never hangs on a prompt."""
+    import typer
+
+    stream = console("err")
+    stream.print(f"{question} Only 'yes' is accepted: ", end="")
+    line = sys.stdin.readline()
+    if not line:
+        stream.print()
+        stream.print(f"{escape(refused)} (stdin is closed: answer 'yes' or pass {flag})")
+        raise typer.Exit(1)
+    if line.strip().lower() != "yes":
+        stream.print(escape(refused))
+        raise typer.Exit(1)

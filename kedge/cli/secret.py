@@ -9,7 +9,6 @@ The printed mapping is ready to paste as a spec value. The server (``kedge serve
 ``KEDGE_AGE_IDENTITY_FILE``. Nothing here ever prints a clear value or an identity.
 """
 
-from __future__ import annotations
 
 import json
 import os
@@ -21,8 +20,6 @@ from typing import Annotated, Any
 import typer
 
 from kedge.cli import output
-from kedge.engine.age import IDENTITY_ENV, encrypt, generate, parse_recipient
-from kedge.model import ConfigError
 
 MAX_VALUE_BYTES = 1024 * 1024
 
@@ -47,6 +44,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ],
     ) -> None:
         """Encrypt the value read on stdin; print {encrypted: "..."} to paste into a manifest."""
+        from kedge.engine.age import encrypt, parse_recipient
+
         recipients = [parse_recipient(r) for r in recipient]
         value = _read_value()
         armor = encrypt(value, recipients)
@@ -62,6 +61,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     ) -> None:
         """Create an age identity for the server and print its recipient (the public key)."""
+        from kedge.engine.age import IDENTITY_ENV, generate
+
         identity, public = generate()
         _write_private(path, f"# public key: {public}\n{identity}\n", force)
         where = output.escape(str(path))
@@ -70,6 +71,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
 
 def _read_value() -> str:
+    from kedge.model import ConfigError
+
     if sys.stdin.isatty():
         value = str(typer.prompt("Value to encrypt", hide_input=True, prompt_suffix=": "))
     else:
@@ -90,6 +93,8 @@ def _read_value() -> str:
 
 def _write_private(path: Path, text: str, force: bool) -> None:
     """Create ``path`` with mode 0600 from the start: the key is never readable by others."""
+    from kedge.model import ConfigError
+
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL) | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(path, flags, 0o600)

@@ -5,7 +5,6 @@ Configuration comes from ``--config FILE`` (a YAML file of core-kind documents: 
 imports happen inside the command so that ``kedge plan`` starts fast.
 """
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path

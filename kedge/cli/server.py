@@ -23,6 +23,7 @@ from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
@@ -84,7 +85,9 @@ def read_config(path: Path | None) -> ServerSettings:
             except ValueError as err:
                 raise ConfigError(f"{path}: {err}") from None
         elif doc.kind == "ProviderConfig":
-            settings.provider_configs.append(doc)
+            # A relative root in the server's file is relative to that file, as in an app.
+            base = (loaded.root / doc.file).parent if doc.file else loaded.root
+            settings.provider_configs.append(anchor_settings(doc, base)[0])
         elif doc.kind == "Application":
             settings.apps.append(doc)
         elif doc.kind == "Policy":
@@ -108,7 +111,9 @@ class Server:
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
         store = Store.open(settings.db)
-        engine = Engine(store, extra_configs=settings.provider_configs, policies=settings.policies)
+        engine = Engine(
+            store, extra_configs=settings.provider_configs, policies=settings.policies, checkouts=True
+        )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
         controller = Controller(

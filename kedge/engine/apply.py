@@ -10,6 +10,7 @@ A failed change skips everything that depends on it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class ChangeResult:
     change: Change
     result: str
     error: str | None = None
+    seconds: float | None = None  # how long the provider call took (None: it was not made)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Applier:
     _failed: set[ResourceKey] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _written: dict[ResourceKey, Resource] = field(default_factory=dict)
+    _seconds: dict[ResourceKey, float] = field(default_factory=dict)
     stale_intents: Mapping[Identity, Sequence[int]] = field(default_factory=dict)
 
     def apply(self, plan: Plan) -> ApplyOutcome:
@@ -109,12 +112,17 @@ class Applier:
     def _perform_all(self, chunk: Sequence[Change]) -> list[tuple[Change, Mapping[str, Any] | None]]:
         done: list[tuple[Change, Mapping[str, Any] | None]] = []
         for change in chunk:
+            started = time.monotonic()
             try:
                 done.append((change, self._perform(change)))
             except KedgeError as err:
+                self._seconds[change.key] = time.monotonic() - started
                 self._fail(change, self.scrub(str(err)))
             except Exception as err:  # a provider bug must not hide the other results
+                self._seconds[change.key] = time.monotonic() - started
                 self._fail(change, self.scrub(f"{type(err).__name__}: {err}"))
+            else:
+                self._seconds[change.key] = time.monotonic() - started
         return done
 
     def _fail(self, change: Change, message: str) -> None:
@@ -208,7 +216,7 @@ class Applier:
         )
 
     def _finish(self, change: Change, result: str, error: str | None = None) -> None:
-        outcome = ChangeResult(change, result, error)
+        outcome = ChangeResult(change, result, error, self._seconds.get(change.key))
         self.outcome.results.append(outcome)
         if self.progress is not None:
             self.progress(outcome)

@@ -76,8 +76,10 @@ class Engine:
         env: Mapping[str, str] | None = None,
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
+        checkouts: bool = False,
     ) -> None:
         self.store = store
+        self.checkouts = checkouts  # apps are temporary git checkouts: relative roots are refused
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -92,7 +94,7 @@ class Engine:
     # -- steps -------------------------------------------------------------------------------
 
     def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
-        return AppRun(app, options, render(path, self.extra_configs, self.env))
+        return AppRun(app, options, render(path, self.extra_configs, self.env, checkout=self.checkouts))
 
     def plan(
         self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None

@@ -57,18 +57,82 @@ def render(
     extra_configs: Sequence[CoreDocument] = (),
     env: Mapping[str, str] | None = None,
     decrypt: Decrypter | None = None,
+    *,
+    checkout: bool = False,
 ) -> Rendered:
-    """``decrypt`` defaults to the age identity named by ``KEDGE_AGE_IDENTITY_FILE`` in ``env``."""
+    """``decrypt`` defaults to the age identity named by ``KEDGE_AGE_IDENTITY_FILE`` in ``env``.
+
+    A relative path in a ProviderConfig's settings (local ``root``) is relative to the manifest
+    file that declares it; in a ``checkout`` (a temporary git working tree) it is refused."""
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
     if decrypt is None:
         decrypt = decrypter_from_env(os.environ if env is None else env)
     loaded: LoadResult = load_path(path, registry.kind_spec, env=env, decrypt=decrypt)
     diagnostics = list(loaded.diagnostics)
-    configs = _bind_configs([*extra_configs, *loaded.provider_configs().values()], diagnostics)
+    own = [
+        _anchor_paths(doc, loaded.root, checkout, diagnostics) for doc in loaded.provider_configs().values()
+    ]
+    configs = _bind_configs([*extra_configs, *own], diagnostics)
     resources = [_bind_resource(r, configs, diagnostics) for r in loaded.resources]
+    _provider_checks(resources, diagnostics)
     graph = loaded.graph if not has_errors(diagnostics) else None
     return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core)
+
+
+def anchor_settings(doc: CoreDocument, base: Path) -> tuple[CoreDocument, list[str]]:
+    """``doc`` with the provider's relative path settings (``Provider.path_settings``) made
+    absolute against ``base``; also the names of the settings that were relative."""
+    name = str(doc.spec.get("provider", ""))
+    if name not in registry.names():
+        return doc, []
+    settings = dict(doc.spec.get("settings") or {})
+    relative = [
+        f
+        for f in getattr(registry.get(name), "path_settings", ())
+        if isinstance(settings.get(f), str) and settings[f] and not os.path.isabs(settings[f])
+    ]
+    if not relative:
+        return doc, []
+    for f in relative:
+        settings[f] = os.path.normpath(base / settings[f])
+    return dataclasses.replace(doc, spec={**doc.spec, "settings": settings}), relative
+
+
+def _anchor_paths(
+    doc: CoreDocument, root: Path, checkout: bool, diagnostics: list[Diagnostic]
+) -> CoreDocument:
+    base = (root / doc.file).parent if doc.file else root
+    anchored, relative = anchor_settings(doc, base)
+    if checkout:
+        for f in relative:
+            diagnostics.append(
+                Diagnostic.error(
+                    f"ProviderConfig/{doc.name}: a relative {f} is refused in a git source (the "
+                    "checkout is temporary): write an absolute path, or declare this ProviderConfig "
+                    "in the server's configuration",
+                    file=doc.file,
+                    line=doc.line,
+                    path=f"spec.settings.{f}",
+                )
+            )
+        return doc
+    return anchored
+
+
+def _provider_checks(resources: Sequence[Resource], diagnostics: list[Diagnostic]) -> None:
+    """What a provider can refuse from the spec alone (``Provider.check``: a File path that
+    leaves its root), found at validation with the manifest's file and line."""
+    for r in resources:
+        if r.key.provider not in registry.names():
+            continue
+        check = getattr(registry.get(r.key.provider), "check", None)
+        if check is None:
+            continue
+        for problem in check(r.key.kind, reveal(r.spec)):
+            diagnostics.append(
+                dataclasses.replace(problem, message=f"{r.key}: {problem.message}", file=r.file, line=r.line)
+            )
 
 
 def _bind_configs(docs: Sequence[CoreDocument], diagnostics: list[Diagnostic]) -> dict[str, BoundConfig]:

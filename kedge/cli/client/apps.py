@@ -5,30 +5,21 @@ API's JSON with ``-o json``. ``sync --wait`` and ``rollback --wait`` follow the 
 it ends, with a progress bar, and exit 1 when it failed.
 """
 
-from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
-import yaml
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from kedge.cli import output
-from kedge.cli.client.http import ApiClient, ServerOpt, TokenOpt
+from kedge.cli.client.options import ServerOpt, TokenOpt, connect
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError, KedgeError
+
+if TYPE_CHECKING:
+    from kedge.cli.client.http import ApiClient
 
 STYLE = {
     "Synced": "green",
@@ -73,6 +64,10 @@ def spec_from(
 ) -> dict[str, Any]:
     """The Application spec: from ``-f FILE`` (a ``kind: Application`` document or a bare spec),
     else from the flags."""
+    import yaml
+
+    from kedge.model import ConfigError
+
     if file is not None:
         try:
             if file.stat().st_size > MAX_SPEC_FILE:
@@ -122,7 +117,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """Create (or replace) an app."""
         spec = spec_from(file, repo, path, revision, auto_sync, self_heal, prune)
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             view = api.post("/api/v1/apps", {"name": name, "spec": spec})
         if fmt is Format.json:
             output.print_json(view)
@@ -141,7 +136,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """List apps with their sync status and health."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             views = api.get("/api/v1/apps", sync=sync, health=health)
         if fmt is Format.json:
             output.print_json(views)
@@ -149,18 +144,20 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not views:
             output.out.print("No apps.")
             return
-        table = Table("NAME", "SYNC", "HEALTH", "REVISION", "SOURCE", box=None, header_style="bold dim")
+        rows = []
         for v in views:
             st, src = v.get("status") or {}, (v.get("spec") or {}).get("source") or {}
             name = output.escape(v["name"]) + (" [dim](suspended)[/]" if st.get("suspended") else "")
-            table.add_row(
-                name,
-                paint(st.get("sync")),
-                paint(st.get("health")),
-                output.escape(str(st.get("lastAppliedRevision") or "-")),
-                output.escape(f"{src.get('repoURL', '')} {src.get('path', '')}".strip()),
+            rows.append(
+                [
+                    name,
+                    paint(st.get("sync")),
+                    paint(st.get("health")),
+                    output.short(st.get("lastAppliedRevision")) or "-",
+                    output.escape(f"{src.get('repoURL', '')} {src.get('path', '')}".strip()),
+                ]
             )
-        output.out.print(table)
+        output.columns(["NAME", "SYNC", "HEALTH", "REVISION", "SOURCE"], rows)
 
     @apps.command("get")
     @handle
@@ -168,7 +165,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
     ) -> None:
         """Show one app: status, conditions and source."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             view = api.get(app_path(name))
         if fmt is Format.json:
             output.print_json(view)
@@ -180,8 +177,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             ("Sync", paint(st.get("sync"))),
             ("Health", paint(st.get("health"))),
             ("Suspended", "yes" if st.get("suspended") else "no"),
-            ("Applied", output.escape(str(st.get("lastAppliedRevision") or "-"))),
-            ("Attempted", output.escape(str(st.get("lastAttemptedRevision") or "-"))),
+            ("Applied", output.short(st.get("lastAppliedRevision")) or "-"),
+            ("Attempted", output.short(st.get("lastAttemptedRevision")) or "-"),
             (
                 "Source",
                 output.escape(
@@ -189,10 +186,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 ),
             ),
         ]
-        table = Table(show_header=False, box=None)
+        width = max(len(key) for key, _ in rows)
         for key, value in rows:
-            table.add_row(f"[dim]{key}[/]", value)
-        output.out.print(table)
+            output.out.print(f"[dim]{key.ljust(width)}[/]   {value}", crop=False)
         for c in st.get("conditions") or []:
             output.out.print(
                 f"  {output.escape(str(c.get('type')))}={output.escape(str(c.get('status')))} [dim]"
@@ -224,7 +220,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             body["revision"] = revision
         if prune is not None:
             body["prune"] = prune
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             op = api.post(app_path(name, "sync"), body)
             _follow(api, op, wait, timeout, fmt)
 
@@ -242,7 +238,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Apply the revision of an earlier history entry again (and pin the app to it)."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             op = api.post(app_path(name, "rollback"), {"id": history_id})
             _follow(api, op, wait, timeout, fmt)
 
@@ -258,7 +254,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Show the live plan: what a sync would change now."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             plan = api.get(app_path(name, "diff"))
         changes = [c for c in plan.get("changes") or [] if c.get("action") != "noop" or c.get("diff")]
         if fmt is Format.json:
@@ -273,7 +269,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
     ) -> None:
         """List an app's syncs and rollbacks, newest first."""
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             entries = api.get(app_path(name, "history"))
         if fmt is Format.json:
             output.print_json(entries)
@@ -281,28 +277,21 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not entries:
             output.out.print("Never synced.")
             return
-        table = Table(
-            "ID",
-            "REVISION",
-            "TRIGGER",
-            "ACTOR",
-            "RESULT",
-            "STARTED",
-            "FINISHED",
-            box=None,
-            header_style="bold dim",
+        output.columns(
+            ["ID", "REVISION", "TRIGGER", "ACTOR", "RESULT", "STARTED", "FINISHED"],
+            [
+                [
+                    str(h.get("id")),
+                    output.short(h.get("revision")) or "-",
+                    output.escape(str(h.get("trigger") or "")),
+                    output.escape(str(h.get("actor") or "")),
+                    paint(h.get("result")),
+                    _time(h.get("startedAt")),
+                    _time(h.get("finishedAt")),
+                ]
+                for h in entries
+            ],
         )
-        for h in entries:
-            table.add_row(
-                str(h.get("id")),
-                output.escape(str(h.get("revision") or "-")),
-                output.escape(str(h.get("trigger") or "")),
-                output.escape(str(h.get("actor") or "")),
-                paint(h.get("result")),
-                _time(h.get("startedAt")),
-                _time(h.get("finishedAt")),
-            )
-        output.out.print(table)
 
     for verb, past in (("suspend", "suspended: no syncs until resumed"), ("resume", "resumed")):
         _state_command(apps, handle, verb, past)
@@ -316,9 +305,13 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         token: TokenOpt = None,
     ) -> None:
         """Delete an app (its resources are pruned or orphaned by their deletion policy)."""
-        if not yes and not typer.confirm(f"Delete app {name}?", default=False):
-            raise typer.Exit(1)
-        with ApiClient(server, token) as api:
+        if not yes:
+            output.confirm(
+                f"Delete app {name} and prune its resources?",
+                f"App {name} was not deleted.",
+                "--yes",
+            )
+        with connect(server, token) as api:
             api.delete(app_path(name))
         output.out.print(f"App [bold]{output.escape(name)}[/] deleted.")
 
@@ -327,7 +320,7 @@ def _state_command(apps: typer.Typer, handle: Any, verb: str, past: str) -> None
     def command(
         name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
     ) -> None:
-        with ApiClient(server, token) as api:
+        with connect(server, token) as api:
             view = api.post(app_path(name, verb))
         if fmt is Format.json:
             output.print_json(view)
@@ -340,7 +333,9 @@ def _state_command(apps: typer.Typer, handle: Any, verb: str, past: str) -> None
     apps.command(verb)(handle(command))
 
 
-def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt: Format) -> None:
+def _follow(api: "ApiClient", op: dict[str, Any], wait: bool, timeout: float, fmt: Format) -> None:
+    from kedge.model import KedgeError
+
     what = "Rollback" if op.get("type") == "rollback" else "Sync"
     if not wait:
         if fmt is Format.json:
@@ -348,9 +343,18 @@ def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt:
         else:
             output.out.print(
                 f"{what} queued: {output.escape(str(op.get('id')))} "
-                f"(revision {output.escape(str(op.get('revision') or 'from git'))})"
+                f"(revision {output.escape(output.short(op.get('revision')) or 'from git')})"
             )
         return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     path = f"/api/v1/operations/{quote(str(op['id']), safe='')}"
     deadline = time.monotonic() + timeout
     columns = (
@@ -381,7 +385,7 @@ def _follow(api: ApiClient, op: dict[str, Any], wait: bool, timeout: float, fmt:
         output.print_json(op)
     elif op.get("state") == "succeeded":
         output.out.print(
-            f"[green]{what} succeeded:[/] revision {output.escape(str(op.get('revision') or ''))}"
+            f"[green]{what} succeeded:[/] revision {output.escape(output.short(op.get('revision')))}"
         )
     if op.get("state") != "succeeded":
         message = op.get("message") or "see 'kedge app get' and the app's events"

@@ -10,31 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Annotated, Any
-
-import httpx
-import typer
+from typing import TYPE_CHECKING, Any
 
 import kedge
+from kedge.cli.client.options import ServerOpt, TokenOpt
 from kedge.model import ConfigError, KedgeError
 
-ServerOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--server",
-        envvar="KEDGE_SERVER",
-        help="Kedge server URL, e.g. http://127.0.0.1:8080 (env KEDGE_SERVER).",
-    ),
-]
-TokenOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="KEDGE_TOKEN",
-        show_default=False,
-        help="API token (env KEDGE_TOKEN; prefer the variable).",
-    ),
-]
+__all__ = ["ApiClient", "ServerError", "ServerOpt", "TokenOpt"]
+
+if TYPE_CHECKING:  # httpx is imported by the first request: `kedge --help` never loads it
+    import httpx
 
 HINTS = {
     401: "the server refused the token (unknown, expired or revoked): check --token or KEDGE_TOKEN",
@@ -70,6 +55,8 @@ class ApiClient:
                 "no token given: pass --token or set KEDGE_TOKEN (an admin makes one with "
                 "'kedge token create')"
             )
+        import httpx
+
         self.server = server.rstrip("/")
         self._http = httpx.Client(
             base_url=self.server,
@@ -85,6 +72,8 @@ class ApiClient:
     def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
+        import httpx
+
         try:
             response = self._http.request(
                 method, path, json=json, params={k: v for k, v in (params or {}).items() if v is not None}
@@ -138,6 +127,9 @@ def _error(response: httpx.Response) -> ServerError:
         return ServerError(status, "error", f"the server answered {status} {response.reason_phrase}")
     code = str(body.get("code", "error"))
     message = str(body.get("message", response.reason_phrase))
+    if status == 401:
+        # One message: what the server said adds nothing to "your token was refused".
+        return ServerError(status, code, HINTS[status])
     lines = [f"{message} ({status} {code})"]
     details = body.get("details")
     if isinstance(details, list):

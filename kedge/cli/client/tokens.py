@@ -7,7 +7,6 @@ the clear token is printed once, alone on stdout (``TOKEN=$(kedge token create .
 it), and the change is appended to the audit log.
 """
 
-from __future__ import annotations
 
 import getpass
 import re
@@ -15,17 +14,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 import typer
-from rich.table import Table
 
 from kedge.cli import output
-from kedge.cli.client.http import ApiClient, ServerOpt, TokenOpt
+from kedge.cli.client.options import ServerOpt, TokenOpt, connect
 from kedge.cli.oneshot import Format, OutOpt
-from kedge.model import ConfigError, KedgeError
-from kedge.store import Store
+
+if TYPE_CHECKING:
+    from kedge.store import Store
 
 DEFAULT_DB = str(Path(".kedge") / "state.db")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -42,6 +41,8 @@ DbOpt = Annotated[
 
 
 def parse_duration(text: str) -> timedelta:
+    from kedge.model import ConfigError
+
     match = re.fullmatch(r"([1-9][0-9]{0,3})([smhdw])", text.strip())
     if match is None:
         raise ConfigError(f"--expires-in {text!r}: use a duration such as 30d, 12h, 45m or 90s")
@@ -55,7 +56,9 @@ def patterns(values: list[str] | None) -> list[str] | None:
 
 
 @contextmanager
-def local_store(db: str | None) -> Iterator[Store]:
+def local_store(db: str | None) -> "Iterator[Store]":
+    from kedge.store import Store
+
     path = db or DEFAULT_DB
     if "://" not in path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +109,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
     ) -> None:
         """Create a token. It is printed once and cannot be shown again."""
+        from kedge.model import ConfigError
+
         if role not in ("viewer", "operator", "admin"):
             raise ConfigError(f"--role must be viewer, operator or admin, not {role!r}")
         scope = patterns(apps)
@@ -114,7 +119,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             if expires_in:
                 parse_duration(expires_in)
                 body["expiresIn"] = expires_in
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 created = api.post("/api/v1/tokens", body)
         else:
             expires = datetime.now(UTC) + parse_duration(expires_in) if expires_in else None
@@ -145,7 +150,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     ) -> None:
         """List the tokens in force (never the tokens themselves)."""
         if server and not db:
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 views = api.get("/api/v1/tokens")
         else:
             with local_store(db) as store:
@@ -156,19 +161,20 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if not views:
             output.out.print("No tokens.")
             return
-        table = Table(
-            "NAME", "ROLE", "APPS", "CREATED", "EXPIRES", "LAST USED", box=None, header_style="bold dim"
+        output.columns(
+            ["NAME", "ROLE", "APPS", "CREATED", "EXPIRES", "LAST USED"],
+            [
+                [
+                    output.escape(v["name"]),
+                    v["role"],
+                    output.escape(", ".join(v.get("apps") or []) or "all"),
+                    _day(v.get("createdAt")),
+                    _day(v.get("expiresAt")) or "never",
+                    _day(v.get("lastUsedAt")),
+                ]
+                for v in views
+            ],
         )
-        for v in views:
-            table.add_row(
-                output.escape(v["name"]),
-                v["role"],
-                output.escape(", ".join(v.get("apps") or []) or "all"),
-                _day(v.get("createdAt")),
-                _day(v.get("expiresAt")) or "never",
-                _day(v.get("lastUsedAt")),
-            )
-        output.out.print(table)
 
     @tokens.command("revoke")
     @handle
@@ -179,8 +185,10 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         db: DbOpt = None,
     ) -> None:
         """Revoke a token: it stops working at once, UI sessions included."""
+        from kedge.model import KedgeError
+
         if server and not db:
-            with ApiClient(server, token) as api:
+            with connect(server, token) as api:
                 api.delete(f"/api/v1/tokens/{quote(name, safe='')}")
         else:
             with local_store(db) as store:
@@ -192,7 +200,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
 def show_audit(server: str, token: str | None, app: str | None, limit: int, fmt: Format) -> None:
     """``kedge audit list --server``: the newest entries from the server's API."""
-    with ApiClient(server, token) as api:
+    with connect(server, token) as api:
         entries: list[dict[str, Any]] = api.get("/api/v1/audit", app=app, limit=limit)
     fields = ("seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash", "prevHash")
     if fmt is Format.json:
@@ -201,29 +209,20 @@ def show_audit(server: str, token: str | None, app: str | None, limit: int, fmt:
     if not entries:
         output.out.print("The audit log is empty.")
         return
-    table = Table(
-        "seq",
-        "time",
-        "actor",
-        "action",
-        "app",
-        "resource",
-        "revision",
-        "result",
-        "hash",
-        box=None,
-        header_style="bold dim",
+    output.columns(
+        ["seq", "time", "actor", "action", "app", "resource", "revision", "result", "hash"],
+        [
+            [
+                output.escape(str(e.get("seq") or "")),
+                str(e.get("time") or "")[:19].replace("T", " "),
+                *(output.escape(str(e.get(k) or "")) for k in ("actor", "action", "app", "resource")),
+                output.short(e.get("revision")),
+                output.escape(str(e.get("result") or "")),
+                output.short(e.get("hash")),
+            ]
+            for e in entries
+        ],
     )
-    for e in entries:
-        table.add_row(
-            *(output.escape(str(e.get(k) or "")) for k in ("seq",)),
-            str(e.get("time") or "")[:19].replace("T", " "),
-            *(output.escape(str(e.get(k) or "")) for k in ("actor", "action", "app", "resource")),
-            str(e.get("revision") or "")[:12],
-            output.escape(str(e.get("result") or "")),
-            str(e.get("hash") or "")[:12],
-        )
-    output.out.print(table)
 
 
 def _day(value: Any) -> str:

@@ -17,6 +17,7 @@ from kedge.model.values import reveal
 from kedge.providers.base import ConnectContext
 from kedge.providers.local.client import LocalClient
 from kedge.providers.local.kinds import KINDS, SETTINGS_SCHEMA
+from kedge.providers.local.paths import parse_path
 
 __all__ = ["LocalClient", "LocalProvider", "provider"]
 
@@ -32,6 +33,15 @@ class LocalProvider:
     name = "local"
     kinds: Mapping[str, KindSpec] = KINDS
     settings_schema: Mapping[str, Any] = SETTINGS_SCHEMA
+    path_settings = ("root",)  # relative to the manifest that declares the ProviderConfig
+
+    def check(self, kind: str, spec: Mapping[str, Any]) -> list[Diagnostic]:
+        """Refuse, before anything is observed, a path that would leave the root."""
+        try:
+            parse_path(spec.get("path"))
+        except ConfigError as err:
+            return list(err.diagnostics)
+        return []
 
     def connect(self, settings: Mapping[str, Any], context: ConnectContext) -> LocalClient:
         settings = reveal(settings)

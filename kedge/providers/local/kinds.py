@@ -96,7 +96,8 @@ SETTINGS_SCHEMA: Mapping[str, Any] = {
             "minLength": 1,
             "description": (
                 "Directory that every path is relative to. Created on the first write when it is "
-                "missing; a relative root is taken from the working directory of the process."
+                "missing. A relative root is relative to the manifest file that declares the "
+                "ProviderConfig (refused in a git source, whose checkout is temporary)."
             ),
         },
         "fsync": {
