@@ -138,7 +138,7 @@ def run_cli(cluster: PgCluster, count: int) -> float:
         )
         docs.append(
             f"apiVersion: postgres.kedge.dev/v1\nkind: Grant\n"
-            f"metadata: {{name: c{i}-connect, annotations: {{kedge.dev/depends-on: Role/c{i}}}}}\n"
+            f"metadata: {{name: c{i}-connect}}\n"  # ordered after Role/c{i} by its role: field
             f"spec: {{role: c{i}, on: database, database: {DB}, privileges: [CONNECT]}}\n"
         )
     (app / "resources.yaml").write_text("---\n".join(docs))

@@ -13,7 +13,15 @@ from kedge.cli import main as cli_main
 
 cli_main._register()
 
-pytest_plugins = ["tests.fixtures.pg", "tests.fixtures.aws", "tests.fixtures.faultproxy", "tests.fixtures.tcpfault"]
+pytest_plugins = [
+    "tests.fixtures.pg",
+    "tests.fixtures.aws",
+    "tests.fixtures.faultproxy",
+    "tests.fixtures.tcpfault",
+    "tests.fixtures.azure",
+    "tests.fixtures.gcs",
+    "tests.fixtures.refusing",
+]
 
 KedgeRun = Callable[..., "RunResult"]
 

@@ -135,9 +135,22 @@ def resume(name: Name, request: Request, who: Principal = require(Role.operator)
 
 
 @router.get("/apps/{name}/history", response_model=list[models.HistoryEntry], summary="Syncs, newest first")
-def history(name: Name, request: Request, who: Principal = require(Role.viewer)) -> Any:
+def history(
+    name: Name,
+    request: Request,
+    trigger: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description="Only entries of this trigger: commit, drift, manual, rollback, webhook.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Entries per page.")] = 500,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Skip this many of the newest.")] = 0,
+    who: Principal = require(Role.viewer),
+) -> Any:
     visible(who, name)
-    return public(_control(request).history(name))
+    return public(_control(request).history(name, trigger=trigger, limit=limit, offset=offset))
 
 
 @router.get("/apps/{name}/events", response_model=list[models.Event], summary="Drift and other events")

@@ -51,6 +51,8 @@ class AppStatus(View):
     lastAttemptedRevision: str | None = None
     conditions: list[Condition] = []
     suspended: bool = False
+    # An app with claims also has ``claims``: each claim's last result {kind, name, status,
+    # resources, message} (an extra field, absent otherwise, so the status shape is unchanged).
 
 
 class App(View):
@@ -110,6 +112,7 @@ class HistoryEntry(View):
     result: str | None = None
     startedAt: str | None = None
     finishedAt: str | None = None
+    message: str | None = Field(default=None, description="Why it failed, for a failed attempt.")
 
 
 class ResourceRef(View):
@@ -126,6 +129,8 @@ class Event(View):
 
 
 class ResourceView(View):
+    """A resource of the app; one that a claim composed also has ``claim: {kind, name}``."""
+
     apiVersion: str
     kind: str
     name: str

@@ -73,7 +73,70 @@ MANIFESTS = {
         spec:
           tags: {{team: platform}}
     """,
+    "claims.yaml": """
+        # A claim: the platform team's ObjectStore (see the server's Definitions) becomes
+        # an encrypted bucket, and a second one for logs when size is large.
+        apiVersion: platform.example.org/v1
+        kind: ObjectStore
+        metadata: {{name: kedge-demo-uploads}}
+        spec:
+          size: large
+          versioned: true
+    """,
 }
+
+# The platform team's side of the demo: the ObjectStore Definition and Composition that
+# examples/platform/definitions/object-store.yaml ships, as the server's configuration holds it.
+PLATFORM = """
+apiVersion: kedge.dev/v1
+kind: Definition
+metadata: {name: ObjectStore}
+spec:
+  group: platform.example.org
+  description: A private, encrypted bucket for an app's objects.
+  schema:
+    type: object
+    required: [size]
+    properties:
+      size: {type: string, enum: [small, large]}
+      versioned: {type: boolean, default: false}
+  outputs:
+    arn: "${bucket.outputs.arn}"
+---
+apiVersion: kedge.dev/v1
+kind: Composition
+metadata: {name: objectstore-aws, labels: {cloud: aws}}
+spec:
+  definition: ObjectStore
+  resources:
+    - id: bucket
+      template:
+        apiVersion: aws.kedge.dev/v1
+        kind: S3Bucket
+        metadata: {name: "${claim.metadata.name}-data"}
+        spec:
+          versioning: "${claim.spec.versioned}"
+          encryption: {algorithm: AES256, bucketKey: true}
+          tags: {claim: "${claim.metadata.name}"}
+    - id: logs
+      includeWhen: "claim.spec.size == 'large'"
+      template:
+        apiVersion: aws.kedge.dev/v1
+        kind: S3Bucket
+        metadata: {name: "${claim.metadata.name}-logs"}
+        spec:
+          encryption: {algorithm: AES256}
+          tags: {claim: "${claim.metadata.name}", logsFor: "${bucket.metadata.name}"}
+"""
+
+
+def platform_documents() -> list[Any]:
+    """The demo platform's Definition and Composition, as core documents."""
+    from kedge.manifests import load_text
+    from kedge.providers import registry
+
+    loaded = load_text(PLATFORM, registry.kind_spec, file="<demo platform>")
+    return [d for d in loaded.core if d.kind in ("Definition", "Composition")]
 
 
 def make_repo(repo: Path, endpoint: str) -> None:
@@ -153,6 +216,7 @@ def things_to_try(url: str, token: str, repo: Path, root: Path, endpoint: str) -
           2. Make a manual change behind git's back:
                                echo tampered > {root}/etc/motd
           3. Watch it reverted: cat {root}/etc/motd   (or open {url}/apps/demo and see the drift timeline)
+        The ObjectStore claim in app/claims.yaml shows on {url}/apps/demo with the buckets it composed.
 
         Events appear below as they happen. Press Enter to see this again, Ctrl-C to stop.
     """)
@@ -206,6 +270,7 @@ def _build(base: Path, repo: Path, root: Path, port: int, token: str, endpoint: 
         make_repo(repo, endpoint)
         if not with_cloud:
             (repo / "app" / "cloud.yaml").unlink()
+            (repo / "app" / "claims.yaml").unlink()
     configs = [
         CoreDocument(
             "ProviderConfig",
@@ -240,6 +305,7 @@ def _build(base: Path, repo: Path, root: Path, port: int, token: str, endpoint: 
         provider_configs=configs,
         apps=[CoreDocument("Application", "demo", app_spec, {}, {}, None, None)],
         local_sources=[str(repo)],  # the demo's own sample repository, and nothing else
+        platform=platform_documents() if with_cloud else [],
     )
     return Server.build(settings, cache_dir=base / "git-cache")
 

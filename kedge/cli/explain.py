@@ -1,6 +1,5 @@
 """``kedge explain KIND``: a kind's schema, outputs and behaviour, from the provider itself."""
 
-
 import difflib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
@@ -8,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kedge.cli import output
-from kedge.cli.oneshot import Format, OutOpt
+from kedge.cli.oneshot import Format, OutOpt, PlatformOpt
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -21,6 +20,8 @@ CORE_DESCRIPTIONS = {
     "Policy": "Rules in CEL that deny or flag planned changes.",
     "ProviderConfig": "Settings of one provider (a root, a DSN, a region); secrets as references.",
     "ServerConfig": "The settings of `kedge serve`: store, tokens, webhooks, notifications.",
+    "Definition": "A claim kind of the platform team: its group, the JSON Schema of a claim, outputs.",
+    "Composition": "The resources a claim becomes: manifest templates with ${...} CEL expressions.",
 }
 
 
@@ -119,15 +120,27 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             ),
         ] = None,
         fmt: OutOpt = Format.text,
+        platform: PlatformOpt = None,
     ) -> None:
         """Show a kind's fields, defaults, outputs (for fromResource) and JSON Schema; without a
-        kind, list every kind by provider."""
+        kind, list every kind by provider. A claim kind is looked up in --platform directories."""
         from rich.table import Table
+
+        from kedge.model import ConfigError
 
         if kind is None:
             _list_kinds(fmt)
             return
-        spec = find_kind(kind)
+        try:
+            spec = find_kind(kind)
+        except ConfigError:
+            from kedge.cli import claims
+
+            found = claims.find_definition(kind, platform or [])
+            if found is None:
+                raise
+            claims.explain_definition(*found, as_json=fmt is Format.json)
+            return
         if fmt is Format.json:
             output.print_json(
                 {

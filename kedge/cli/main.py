@@ -96,8 +96,10 @@ def _report(err: Exception) -> None:
 
 def _register() -> None:
     from kedge.cli import audit, client, demo, explain, oneshot, secret, serve
+    from kedge.cli import render as render_cli
 
     oneshot.register(app, handle_errors)
+    render_cli.register(app, handle_errors)
     explain.register(app, handle_errors)
     serve.register(app, handle_errors)
     demo.register(app, handle_errors)

@@ -4,9 +4,10 @@ State lives in ``--db`` (default ``.kedge/state.db`` beside the manifests); the 
 ``--app`` (default: the directory's name).
 """
 
-
 import enum
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,6 +40,15 @@ OutOpt = Annotated[Format, typer.Option("-o", "--output", help="Output format.")
 PruneOpt = Annotated[bool, typer.Option("--prune", help="Delete resources that left the source.")]
 AllowEmptyOpt = Annotated[bool, typer.Option("--allow-empty", help="Allow a prune of everything.")]
 ConfirmPruneOpt = Annotated[bool, typer.Option("--confirm-prune", help="Confirm a prune of more than half.")]
+PlatformOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--platform",
+        help="A directory of Definitions and Compositions (repeatable).",
+        show_default=False,
+        metavar="DIR",
+    ),
+]
 
 
 def default_db(path: Path) -> str:
@@ -53,34 +63,37 @@ def app_name(path: Path, app: str | None) -> str:
     return base.name or "default"
 
 
-def _engine(path: Path, db: str | None) -> "Engine":
+def _engine(path: Path, db: str | None, platform: list[Path] | None = None) -> "Engine":
     from kedge.engine import Engine
+    from kedge.engine.platform import expander, load_platform
     from kedge.model import ConfigError
     from kedge.store import Store
 
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
-    return Engine(Store.open(db or default_db(path)))
+    documents = load_platform(platform or [])  # before the store: a bad platform writes nothing
+    return Engine(Store.open(db or default_db(path)), platform=expander(documents))
 
 
 def _planned(
-    path: Path, db: str | None, app: str | None, options: "Options"
+    path: Path, db: str | None, app: str | None, options: "Options", platform: list[Path] | None = None
 ) -> "tuple[Engine, AppRun]":
-    engine = _engine(path, db)
+    engine = _engine(path, db, platform)
     return engine, engine.plan(app_name(path, app), path, options)
 
 
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @app.command()
     @handle
-    def validate(path: PathArg, fmt: OutOpt = Format.text) -> None:
-        """Check manifests: syntax, schemas, references, ProviderConfigs. Touches nothing."""
+    def validate(path: PathArg, fmt: OutOpt = Format.text, platform: PlatformOpt = None) -> None:
+        """Check manifests: syntax, schemas, references, ProviderConfigs, claims. Touches nothing."""
+        from kedge.engine.platform import expander, load_platform
         from kedge.engine.render import render
         from kedge.model import ConfigError
 
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        rendered = render(path)
+        rendered = render(path, expand=expander(load_platform(platform or [])))
         policies = [d for d in rendered.core if d.kind == "Policy"]
         if policies:  # the CEL compiler loads only for apps that have policies
             from kedge.planning.policy import compile_policies
@@ -119,11 +132,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                 show_default=False,
             ),
         ] = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """Show what apply would change. Observes, never changes anything."""
         from kedge.engine import Options
 
-        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+        engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
             _show_plan(run, fmt)
             if out is not None and run.plan.ok:
@@ -151,33 +165,51 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         confirm_prune: ConfirmPruneOpt = False,
         db: DbOpt = None,
         app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """Plan, confirm, then make the real world match the manifests. Given a plan saved with
         'kedge plan -out FILE', apply exactly it (no question), or refuse if anything moved."""
         from kedge.cli import saved_plan
         from kedge.engine import Options
+        from kedge.model import ConfigError
 
         saved = saved_plan.read(path) if saved_plan.is_saved_plan(path) else None
         if saved is not None:
+            flags = {
+                "--prune": prune,
+                "--allow-empty": allow_empty,
+                "--confirm-prune": confirm_prune,
+                "--db": db,
+                "--app": app_opt,
+            }
+            given = [flag for flag, value in flags.items() if value]
+            if given:
+                raise ConfigError(
+                    f"{path} is a saved plan: it carries its app, store and options; drop {', '.join(given)} "
+                    "(or plan again with them)"
+                )
             options = Options(
                 saved.options.get("prune", False),
                 saved.options.get("allowEmpty", False),
                 saved.options.get("confirmPrune", False),
             )
-            engine, run = _planned(saved.path, saved.db, saved.app, options)
+            engine, run = _planned(saved.path, saved.db, saved.app, options, platform)
         else:
-            engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune))
+            engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
             if saved is not None and run.plan.ok:
                 saved_plan.check(saved, run)
             _show_plan(run, Format.text)
             if not run.plan.ok:
                 raise typer.Exit(1)
-            if not run.plan.has_changes and not _bookkeeping_only(run):
+            if not run.plan.has_changes:
+                # Nothing to do, but a run a killed apply left open is over: say so.
+                engine.store.mark_interrupted_runs([run.app])
                 raise typer.Exit(0)
-            if run.plan.has_changes and not auto_approve and saved is None:
+            if not auto_approve and saved is None and not _record_only(run):
                 _confirm()
-            failed = _apply_with_progress(engine, run)
+            with _provider_progress():
+                failed = _apply_with_progress(engine, run)
         finally:
             engine.finish(run)
             engine.close()
@@ -185,11 +217,17 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
     @app.command()
     @handle
-    def drift(path: PathArg, fmt: OutOpt = Format.text, db: DbOpt = None, app_opt: AppOpt = None) -> None:
+    def drift(
+        path: PathArg,
+        fmt: OutOpt = Format.text,
+        db: DbOpt = None,
+        app_opt: AppOpt = None,
+        platform: PlatformOpt = None,
+    ) -> None:
         """Report resources whose real state differs from the manifests. Exit 2 when drift is present."""
         from kedge.engine import Engine, Options
 
-        engine, run = _planned(path, db, app_opt, Options(check_policies=False))
+        engine, run = _planned(path, db, app_opt, Options(check_policies=False, observe_only=True), platform)
         try:
             if not run.plan.ok:
                 output.diagnostics(run.plan.diagnostics)
@@ -205,9 +243,12 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         raise typer.Exit(2 if report["drifted"] or report["missing"] else 0)
 
 
-def _bookkeeping_only(run: "AppRun") -> bool:
-    """Adopted or recovered objects with nothing to change still need their inventory entry."""
-    return any(c.adopt for c in run.plan.changes)
+def _record_only(run: "AppRun") -> bool:
+    """Only what Kedge remembers changes (annotations, adoption of a matching object): nothing
+    in the world does, so there is nothing to confirm."""
+    from kedge.planning import Action
+
+    return all(c.action in (Action.RECORD, Action.NOOP) for c in run.plan.changes)
 
 
 def _show_plan(run: "AppRun", fmt: Format) -> None:
@@ -281,6 +322,23 @@ def _apply_with_progress(engine: "Engine", run: "AppRun") -> int:
     return failed + skipped
 
 
+@contextmanager
+def _provider_progress() -> Iterator[None]:
+    """What providers say while a long change runs (a stack's events, an instance replaced),
+    logged under ``kedge.progress``, goes to stderr during an apply."""
+    handler = logging.StreamHandler(output.err.file)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    logger = logging.getLogger("kedge.progress")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def _show_drift(report: dict[str, Any]) -> None:
     for item in report["missing"]:
         output.out.print(f"  [red]missing[/] {item['kind']}/{output.escape(item['name'])}")
@@ -291,6 +349,8 @@ def _show_drift(report: dict[str, Any]) -> None:
                 f"      {output.escape(f['path'])}: desired {output.escape(output.fmt(f['desired']))}, "
                 f"actual {output.escape(output.fmt(f['actual']))}"
             )
+        if "revert" in item:
+            output.out.print(f"      [dim]reverting it is {output.escape(item['revert'])}[/]")
     n = len(report["drifted"]) + len(report["missing"])
     if n:
         output.out.print(

@@ -57,6 +57,7 @@ def _symbols() -> dict[Any, tuple[str, str]]:
         Action.REPLACE: ("-/+", "magenta"),
         Action.DELETE: ("-", "red"),
         Action.NOOP: (" ", "dim"),
+        Action.RECORD: ("=", "cyan"),
     }
 
 
@@ -103,15 +104,38 @@ def plan(p: Plan) -> None:
         out.print("[green]No changes.[/] The real world matches the manifests.")
         return
     lines = ["Kedge will perform the following actions:", ""]
+    claims: dict[str, list[Change]] = {}
     for c in shown:
-        lines.extend(_change(c, paint))
+        claim = c.claim_ref
+        if claim is None:
+            lines.extend(_change(c, paint))
+        else:
+            claims.setdefault(str(claim), []).append(c)
+    for claim_name, members in claims.items():  # composed resources under their claim
+        lines.append(f"  {paint(claim_name, 'bold')} {paint('(claim)', 'dim')}")
+        lines.extend("  " + line if line else line for c in members for line in _change(c, paint))
     s = p.summary()
     lines.append(
         f"{paint('Plan:', 'bold')} {s['create']} to create, {s['update']} to update, "
-        f"{s['replace']} to replace, {s['delete']} to delete, {s['noop']} unchanged."
+        f"{s['replace']} to replace, {s['delete']} to delete, {s['noop']} unchanged"
+        + (f", {s['record']} to record." if s.get("record") else ".")
     )
     out.file.write("\n".join(lines) + "\n")
     out.file.flush()
+
+
+def field_lines(path: str, before: Any, after: Any, paint: Callable[[str, str], str]) -> list[str]:
+    """One changed field: ``path: before -> after``, or line by line for multi-line text (as
+    ``terraform plan`` shows a changed file)."""
+    from kedge.planning.lines import is_multiline, line_diff
+
+    if not is_multiline(before, after):
+        return [f"      {paint('~', 'yellow')} {path}: {fmt(before)} {paint('->', 'dim')} {fmt(after)}"]
+    colour = {"-": "red", "+": "green", "…": "dim", " ": "dim"}
+    out = [f"      {paint('~', 'yellow')} {path}:"]
+    marks = line_diff(before, after)
+    out.extend(f"          {paint(f'{mark} {text}', colour[mark])}" for mark, text in marks)
+    return out
 
 
 def _change(c: Change, paint: Callable[[str, str], str]) -> list[str]:
@@ -124,10 +148,10 @@ def _change(c: Change, paint: Callable[[str, str], str]) -> list[str]:
     if c.action is Action.CREATE and c.after is not None:
         lines.extend(f"      {paint('+', 'green')} {k} = {fmt(v)}" for k, v in c.after.items())
     elif c.action is not Action.DELETE:
-        lines.extend(
-            f"      {paint('~', 'yellow')} {d.path}: {fmt(d.before)} {paint('->', 'dim')} {fmt(d.after)}"
-            for d in c.diff
-        )
+        from kedge.model.values import redact
+
+        for d in c.diff:
+            lines.extend(field_lines(d.path, redact(d.before), redact(d.after), paint))
     lines.extend(f"      {paint(statement, 'cyan')}" for statement in c.statements)
     lines.append("")
     return lines

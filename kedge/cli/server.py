@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from kedge.api.proxies import parse_networks
+from kedge.compositions import PLATFORM_KINDS, build_platform
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.platform import expander
 from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
@@ -51,6 +53,7 @@ class ServerSettings:
     policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
     local_sources: list[str] = field(default_factory=list)  # where local repoURLs are allowed
     trusted_proxies: list[str] = field(default_factory=list)  # whose X-Forwarded-For is believed
+    platform: list[CoreDocument] = field(default_factory=list)  # Definitions and Compositions
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -92,6 +95,11 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.apps.append(doc)
         elif doc.kind == "Policy":
             settings.policies.append(doc)
+        elif doc.kind in PLATFORM_KINDS:
+            settings.platform.append(doc)
+    _, problems = build_platform(settings.platform)
+    if problems:
+        raise ConfigError(f"{path}: invalid Definitions or Compositions", problems)
     return settings
 
 
@@ -112,7 +120,11 @@ class Server:
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
         store = Store.open(settings.db)
         engine = Engine(
-            store, extra_configs=settings.provider_configs, policies=settings.policies, checkouts=True
+            store,
+            extra_configs=settings.provider_configs,
+            policies=settings.policies,
+            checkouts=True,
+            platform=expander(settings.platform, allow_declared=False),
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))

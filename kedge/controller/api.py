@@ -66,8 +66,11 @@ class ControlPlane(Protocol):
     def resume(self, name: str, actor: str) -> dict[str, Any]: ...
 
     # read views, newest first where they are lists
-    def history(self, name: str) -> list[dict[str, Any]]:
-        """[{id, revision, trigger, actor, result, startedAt, finishedAt, summary, message}]"""
+    def history(
+        self, name: str, *, trigger: str | None = None, limit: int = 500, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """[{id, revision, trigger, actor, result, startedAt, finishedAt, summary, message}]:
+        the page of ``limit`` entries after the newest ``offset``, only ``trigger``'s if given."""
         ...
 
     def events(self, name: str) -> list[dict[str, Any]]:
@@ -79,7 +82,8 @@ class ControlPlane(Protocol):
         ...
 
     def resources(self, name: str) -> list[dict[str, Any]]:
-        """[{apiVersion, kind, name, status: Synced|OutOfSync|Missing|Unknown, dependsOn: ["Kind/name"]}]"""
+        """[{apiVersion, kind, name, status: Synced|OutOfSync|Missing|Unknown, dependsOn: ["Kind/name"],
+        claim: {kind, name} | null}]"""
         ...
 
     def subscribe(self) -> Subscription: ...

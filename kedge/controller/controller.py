@@ -38,7 +38,7 @@ from kedge.controller.spec import AppSpec, validate
 from kedge.controller.views import app_view, event_view, history_view, resources_view
 from kedge.controller.watches import Watches
 from kedge.engine import AppRun, Engine, Options
-from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.sources import LocalSources
 from kedge.store import Store
 
@@ -140,8 +140,13 @@ class Controller:
         self.notifier.close()
 
     def ready(self) -> bool:
-        """Started, not stopping, and every background loop still running."""
-        return self._started and not self._stop.is_set() and all(t.is_alive() for t in self._threads)
+        """Started, not stopping, every background loop still running, and the state store answers."""
+        return (
+            self._started
+            and not self._stop.is_set()
+            and all(t.is_alive() for t in self._threads)
+            and self.store.ping()
+        )
 
     # -- the loop ----------------------------------------------------------------------------------
 
@@ -193,13 +198,13 @@ class Controller:
             op.state = "running"
         try:
             again = self.reconciler.reconcile(name, reasons, op)
-        except TemporaryError as err:
-            delay = self._backoff(name)
-            log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
-            self._finish_op(op, "failed", str(err))
-            self.queue.add(name, delay=delay, reason="retry")
-            return
         except KedgeError as err:
+            if is_temporary(err):
+                delay = self._backoff(name)
+                log.info("app %s: temporary failure, retry in %.1fs: %s", name, delay, err)
+                self._finish_op(op, "failed", str(err))
+                self.queue.add(name, delay=delay, reason="retry")
+                return
             log.info("app %s: %s", name, err)
             self._failures.pop(name, None)
             self._finish_op(op, "failed", str(err))
@@ -247,15 +252,27 @@ class Controller:
                     self._reported.pop(key, None)
                 return
             self._reported[key] = message
-        if self.store.get_app(name) is not None:
+        try:
+            if self.store.get_app(name) is None:
+                return
             self.store.add_event(name, kind, message=message[:2000])
-            self.bus.publish(StreamEvent(kind, name, {"message": message[:2000]}))
+        except KedgeError as err:  # the store is down: the log keeps it (/readyz says so)
+            log.warning("cannot record %s of %s: %s (%s)", kind, name, message, err)
+            with self._lock:
+                self._reported.pop(key, None)  # recorded once the store answers again
+            return
+        self.bus.publish(StreamEvent(kind, name, {"message": message[:2000]}))
 
     def _pollable(self) -> list[Pollable]:
-        out = []
-        for record in self.store.list_apps():
-            if record.suspended or record.pinned_revision:
-                continue
+        out: list[Pollable] = []
+        try:
+            records = self.store.list_apps()
+        except KedgeError as err:  # the store is down: poll nothing until it answers (/readyz says so)
+            log.warning("cannot list apps to poll: %s", err)
+            return out
+        for record in records:
+            if record.pinned_revision:
+                continue  # a suspended app is still polled: a new commit makes it OutOfSync
             try:
                 spec = AppSpec.parse(record.name, record.spec)
             except ConfigError:
@@ -287,6 +304,11 @@ class Controller:
         if existing is not None and existing.source not in (f"app:{parent}",) and existing.source != "git":
             log.warning(
                 "app %s declared by %s is already managed elsewhere (%s)", name, parent, existing.source
+            )
+            return
+        if spec.get("platform") is True:
+            log.warning(
+                "app %s declared by %s asks for spec.platform, which only an admin may set", name, parent
             )
             return
         if existing is None or dict(existing.spec) != spec:
@@ -419,9 +441,11 @@ class Controller:
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
 
-    def history(self, name: str) -> list[dict[str, Any]]:
+    def history(
+        self, name: str, *, trigger: str | None = None, limit: int = 500, offset: int = 0
+    ) -> list[dict[str, Any]]:
         self._record(name)
-        return [history_view(r) for r in self.store.runs(name, limit=500)]
+        return [history_view(r) for r in self.store.runs(name, limit=limit, offset=offset, trigger=trigger)]
 
     def events(self, name: str) -> list[dict[str, Any]]:
         self._record(name)
@@ -443,7 +467,7 @@ class Controller:
                 self._planning.discard(name)
 
     def _plan_fetched(self, name: str, spec: AppSpec) -> AppRun:
-        options = Options(prune=spec.prune, allow_empty=spec.allow_empty)
+        options = Options(prune=spec.prune, allow_empty=spec.allow_empty, platform_app=spec.platform)
         try:
             head: str | None = self.sources.head(spec)
         except KedgeError:
@@ -465,7 +489,14 @@ class Controller:
         return self._plan_now(name).plan.to_json()
 
     def resources(self, name: str) -> list[dict[str, Any]]:
-        return resources_view(self._plan_now(name))
+        last = self.store.runs(name, limit=1, with_results=True)
+        failed = {
+            str(r.key): r.error or r.result
+            for run in last
+            for r in run.results
+            if r.result in ("failed", "skipped")
+        }
+        return resources_view(self._plan_now(name), failed)
 
     def subscribe(self) -> Subscription:
         return self.bus.subscribe()

@@ -52,6 +52,14 @@ def in_daemon_thread(call: Callable[..., T], *args: object, name: str = "kedge-g
     return future
 
 
+class SourceInvalid(ConfigError):
+    """The source cannot be used at a known commit (its app path is gone): ``revision`` says which."""
+
+    def __init__(self, message: str, revision: str) -> None:
+        super().__init__(message)
+        self.revision = revision
+
+
 @dataclass
 class Fetched:
     revision: str
@@ -147,7 +155,10 @@ class Sources:
         # resolve() checks the remote's head cheaply and fetches only what the cache lacks.
         commit = self._network(spec, False, lambda repo: repo.resolve(revision or spec.target_revision))
         repo = self._repo(spec)
-        snapshot = repo.snapshot(commit, spec.path)
+        try:
+            snapshot = repo.snapshot(commit, spec.path)
+        except ConfigError as err:
+            raise SourceInvalid(str(err), commit) from err
         directory = Path(tempfile.mkdtemp(prefix="kedge-src-"))
         try:
             snapshot.materialise(directory)

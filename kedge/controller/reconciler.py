@@ -18,11 +18,13 @@ from typing import Any
 
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
-from kedge.controller.fetch import Fetched, Sources
+from kedge.controller.claims import claim_statuses, settled
+from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
 from kedge.controller.spec import AppSpec
 from kedge.controller.status import (
+    APP_CONDITIONS,
     DEGRADED,
     HEALTHY,
     MISSING,
@@ -33,7 +35,7 @@ from kedge.controller.status import (
 )
 from kedge.engine import AppRun, Engine, Options
 from kedge.engine.render import Rendered
-from kedge.model import ConfigError, KedgeError, TemporaryError
+from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.planning import Action, Change
 from kedge.store import Store
 
@@ -95,28 +97,83 @@ class Reconciler:
     on_rendered: Callable[[str, AppRun], None] | None = None  # watches, app-of-apps
     _rendered: dict[str, _Cached] = field(default_factory=dict)
     _may_have_open_drift: dict[str, bool] = field(default_factory=dict)
+    _in_progress: set[str] = field(default_factory=set)
 
     def reconcile(self, name: str, reasons: set[str], op: Operation | None = None) -> float | None:
         record = self.store.get_app(name)
         if record is None:
             return None
         spec = AppSpec.parse(name, record.spec)
-        status = Status.from_json(dict(record.status or {}))
+        previous = dict(record.status or {})
+        status = Status.from_json(previous)
         before = (status.sync, status.health)
         try:
             if record.suspended and op is None:
                 status.condition(
                     "Ready", False, "Suspended", "reconciliation is suspended; resume to continue"
                 )
+                self._suspended(spec, status, record.pinned_revision)
                 return None
             return self._reconcile(name, spec, status, reasons, op, pinned=record.pinned_revision)
         finally:
-            self._save_status(name, status, dict(record.status or {}))
+            status.conditions.pop("Reconciling", None)
+            if status.last_applied_revision and not status.last_attempted_revision:
+                status.last_attempted_revision = status.last_applied_revision
+            self._record_failure(name, status, Status.from_json(previous), reasons, op)
+            shown_progress = name in self._in_progress
+            if shown_progress:
+                self._in_progress.discard(name)
+                previous = {}  # the stored status says Reconciling: always overwrite it
+            self._save_status(name, status, previous)
             self.metrics.app_info(name, status.sync, status.health)
-            if (status.sync, status.health) != before:
+            if (status.sync, status.health) != before or shown_progress:
                 self.bus.publish(StreamEvent("app", name, {"status": status.to_json()}))
                 if status.health == DEGRADED:
                     self.notifier.send("degraded", name, f"app {name} is Degraded: {_ready_message(status)}")
+
+    def _progress(self, name: str, status: Status, message: str) -> None:
+        """Show ``Reconciling`` while a sync runs: written now, removed when the reconcile ends."""
+        status.condition("Reconciling", True, "Progressing", message)
+        self._in_progress.add(name)
+        self.store.set_app_status(name, status.to_json())
+        self.bus.publish(StreamEvent("app", name, {"status": status.to_json()}))
+
+    def _suspended(self, spec: AppSpec, status: Status, pinned: str | None) -> None:
+        """A suspended app still says whether git moved past what is applied (never applies it)."""
+        try:
+            wanted = pinned or self.sources.head(spec)
+        except KedgeError:
+            return  # the source cannot be read: nothing new is known
+        if status.last_applied_revision and wanted != status.last_applied_revision:
+            status.sync = OUT_OF_SYNC
+
+    def _record_failure(
+        self, name: str, status: Status, previous: Status, reasons: set[str], op: Operation | None
+    ) -> None:
+        """A failed attempt that applied nothing (source, render, verification, plan) goes to
+        History (result ``failed``) and Events, once per distinct failure: a failing app retried
+        every few seconds does not bury real history. A manual sync always records its outcome."""
+        ready = status.conditions.get("Ready", {})
+        reason = ready.get("reason", "")
+        if ready.get("status") != "False" or reason in NOT_FAILURES:
+            return
+        revision = status.last_attempted_revision
+        old = previous.conditions.get("Ready", {})
+        same = (old.get("reason"), old.get("message"), previous.last_attempted_revision) == (
+            reason,
+            ready.get("message"),
+            revision,
+        )
+        if same and op is None:
+            return
+        message = f"{reason}: {ready.get('message', '')}"[:4000]
+        trigger = _trigger(reasons, op, revision != status.last_applied_revision)
+        run_id = self.store.start_run(
+            name, revision=revision, trigger=trigger, actor=op.actor if op else "controller"
+        )
+        self.store.finish_run(run_id, "failed", {}, message)
+        self._event(name, "sync-failed", message=message)
+        self.metrics.sync(name, "failed")
 
     def _save_status(self, name: str, status: Status, previous: dict[str, Any]) -> None:
         """Write the status when it changed, or at least once a minute (``observedAt``)."""
@@ -143,11 +200,9 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         revision = op.revision if op and op.revision else pinned
-        status.condition("Reconciling", True, "Progressing", "reconciling")
-        try:
-            source = self._source(name, spec, status, revision)
-        finally:
-            status.conditions.pop("Reconciling", None)
+        if op is not None:
+            self._progress(name, status, f"{op.type} requested by {op.actor}")
+        source = self._source(name, spec, status, revision)
         return self._with_source(name, spec, status, reasons, op, source, pinned)
 
     def _source(self, name: str, spec: AppSpec, status: Status, revision: str | None) -> Rendered:
@@ -167,7 +222,9 @@ class Reconciler:
                 return cached.rendered
         fetched = self._fetch(name, spec, status, revision)
         try:
-            rendered = self.engine.render(name, fetched.directory).rendered
+            rendered = self.engine.render(
+                name, fetched.directory, Options(platform_app=spec.platform)
+            ).rendered
         finally:
             fetched.cleanup()
         rendered.diagnostics.extend(fetched.diagnostics)
@@ -190,7 +247,9 @@ class Reconciler:
         try:
             fetched = self.sources.fetch(spec, revision)
         except ConfigError as err:
-            status.sync = UNKNOWN
+            if isinstance(err, SourceInvalid):
+                status.last_attempted_revision = err.revision
+            _failed(status)
             status.condition("Ready", False, "SourceInvalid", str(err))
             status.condition("Stalled", True, "SourceInvalid", str(err))
             raise
@@ -200,7 +259,8 @@ class Reconciler:
             raise TemporaryError(str(err)) from err
         previous = status.last_attempted_revision
         if (
-            previous
+            revision is None  # a rollback or a sync to a named revision is not a force-push
+            and previous
             and previous != fetched.revision
             and not self.sources.is_ancestor(spec, previous, fetched.revision)
         ):
@@ -228,6 +288,7 @@ class Reconciler:
             return
         fetched.cleanup()
         message = f"commit {fetched.revision[:12]} refused: {result.reason}; the live state is untouched"
+        _failed(status)
         status.condition("Ready", False, "UnverifiedCommit", message)
         status.condition("Stalled", True, "UnverifiedCommit", message)
         self._event(name, "verification-failed", message=message)
@@ -280,14 +341,17 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
+        status.claims = claim_statuses(run)
+        # Drift is observed whatever the plan's verdict: a revert that is refused is still drift.
+        drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
+        event_ids = self._record_drift(name, drifted, revision)
         if not plan.ok:
             message = "; ".join(str(d) for d in plan.diagnostics if d.is_error)[:2000]
-            reason = _failure_reason(message)
-            status.sync = UNKNOWN if reason != "PruneNeedsConfirmation" else OUT_OF_SYNC
+            reason = _failure_reason(run)
             status.condition("Ready", False, reason, message)
             if reason == "PolicyDenied":
                 for d in plan.diagnostics:
-                    if d.is_error and "denies" in d.message:
+                    if d.is_error and d.code == "PolicyDenied":
                         self.store.audit(
                             "controller",
                             "policy-denied",
@@ -306,27 +370,43 @@ class Reconciler:
                     details={"message": message},
                 )
             if _is_temporary(run):
+                status.sync = UNKNOWN
                 raise TemporaryError(message)
+            _failed(status)
             status.condition("Stalled", True, reason, message)
             if op is not None:
                 raise ConfigError(message)
             return spec.drift_interval
         status.conditions.pop("Stalled", None)
+        _resource_conditions(status, run)
         if self.on_rendered is not None:
             self.on_rendered(name, run)
-        drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
-        event_ids = self._record_drift(name, drifted, revision)
         new_revision = revision != status.last_applied_revision
-        automated = spec.automated and pinned is None
+        # A pinned app keeps to its pinned revision: new commits wait, self-heal goes on.
+        automated = spec.automated
         apply_now = op is not None or (automated and (new_revision or spec.self_heal))
         if plan.has_changes and apply_now:
-            self._apply(name, status, run, revision, event_ids)
+            self._apply(name, status, run, revision, event_ids, pinned)
         else:
-            self._settle(status, run, revision)
+            self._settle(status, run, revision, pinned)
+        if status.sync == SYNCED:  # applied: every claim's resources match now
+            status.claims = settled(status.claims)
         status.summary = plan.summary()
+        if any(k not in APP_CONDITIONS for k in status.conditions):
+            status.health = DEGRADED  # an object reports trouble (RemediationPaused)
         return spec.drift_interval
 
-    def _apply(self, name: str, status: Status, run: AppRun, revision: str, drift_ids: list[int]) -> None:
+    def _apply(
+        self,
+        name: str,
+        status: Status,
+        run: AppRun,
+        revision: str,
+        drift_ids: list[int],
+        pinned: str | None = None,
+    ) -> None:
+        pending = sum(1 for c in run.plan.changes if c.is_change)
+        self._progress(name, status, f"applying {pending} change(s) of {revision[:12]}")
         outcome = self.engine.apply(run)
         self.metrics.sync(name, "succeeded" if outcome.ok else "failed")
         # Each change's audit entry is written by the engine (kedge apply writes the same).
@@ -345,8 +425,9 @@ class Reconciler:
         )
         if outcome.ok:
             status.sync, status.health = SYNCED, HEALTHY
-            status.last_applied_revision = revision
-            status.condition("Ready", True, "Synced", f"applied {revision[:12]}")
+            status.last_applied_revision = status.last_attempted_revision = revision
+            pin = " (pinned by a rollback; resume to follow the branch)" if pinned else ""
+            status.condition("Ready", True, "Synced", f"applied {revision[:12]}{pin}")
             if drift_ids:
                 self.store.mark_reverted(drift_ids)
                 for key in {c.key for c in run.plan.changes if c.drift}:
@@ -360,7 +441,7 @@ class Reconciler:
             status.condition("Ready", False, "SyncFailed", failures or "some changes failed")
             self.notifier.send("sync-failed", name, f"sync of {name} failed: {failures}")
 
-    def _settle(self, status: Status, run: AppRun, revision: str) -> None:
+    def _settle(self, status: Status, run: AppRun, revision: str, pinned: str | None = None) -> None:
         """Nothing applied: report what is pending, and close drift that went away by itself."""
         pending = [c for c in run.plan.changes if c.is_change]
         drift_left = [c for c in run.plan.changes if c.drift]
@@ -368,7 +449,10 @@ class Reconciler:
             status.sync, status.health = SYNCED, HEALTHY
             if status.last_applied_revision is None:
                 status.last_applied_revision = revision
-            status.condition("Ready", True, "Synced", "the real world matches the source")
+            if status.last_attempted_revision is None:
+                status.last_attempted_revision = revision
+            pin = f" (pinned to {pinned[:12]} by a rollback; resume to follow the branch)" if pinned else ""
+            status.condition("Ready", True, "Synced", f"the real world matches the source{pin}")
             if self._may_have_open_drift.get(run.app, True):  # unknown after a start: look once
                 open_ids = [e.id for e in self.store.open_drift(run.app)]
                 if open_ids:
@@ -378,7 +462,9 @@ class Reconciler:
         status.sync = OUT_OF_SYNC
         missing = any(c.action is Action.CREATE for c in pending)
         status.health = MISSING if missing else (status.health if status.health != UNKNOWN else HEALTHY)
-        status.condition("Ready", False, "OutOfSync", f"{len(pending) or len(drift_left)} change(s) pending")
+        # Counted as the diff lists them: every change, and every drift left unreverted.
+        shown = {c.key for c in pending} | {c.key for c in drift_left if c.diff or c.is_change}
+        status.condition("Ready", False, "OutOfSync", f"{len(shown) or len(drift_left)} change(s) pending")
 
     def _record_drift(self, name: str, drifted: list[Change], revision: str) -> list[int]:
         if not drifted:
@@ -444,6 +530,18 @@ class Reconciler:
         return event_id
 
 
+# Ready=False reasons that are not a failed attempt (History already has failed applies).
+NOT_FAILURES = frozenset({"Suspended", "OutOfSync", "SyncFailed", "Progressing"})
+
+
+def _failed(status: Status) -> None:
+    """A terminal failure before anything was applied: red, and OutOfSync when git moved past
+    what is applied (Unknown when it did not: the world was not compared)."""
+    status.health = DEGRADED
+    moved = status.last_attempted_revision not in (None, status.last_applied_revision)
+    status.sync = OUT_OF_SYNC if moved else UNKNOWN
+
+
 def _trigger(reasons: set[str], op: Operation | None, new_revision: bool) -> str:
     if op is not None:
         return op.type if op.type == "rollback" else "manual"
@@ -453,21 +551,47 @@ def _trigger(reasons: set[str], op: Operation | None, new_revision: bool) -> str
     return "commit" if new_revision else "drift"
 
 
-def _failure_reason(message: str) -> str:
-    if "policy " in message and " denies " in message:
-        return "PolicyDenied"
-    if "--confirm-prune" in message:
-        return "PruneNeedsConfirmation"
-    if "allowEmpty" in message:
-        return "EmptySource"
-    if "owned by app" in message or "kedge.dev/adopt" in message:
-        return "Conflict"
-    return "PlanFailed"
+# Diagnostic codes that are a condition's reason as they are, most telling first.
+REASONS = (
+    "PolicyDenied",
+    "PolicyFailed",
+    "PruneNeedsConfirmation",
+    "EmptySource",
+    "Conflict",
+    "PreventDestroy",
+    "DestructiveChange",
+    "ProviderFailed",
+    "ProviderUnavailable",
+)
+
+
+def _failure_reason(run: AppRun) -> str:
+    """The condition reason of a failed plan, from the codes of its diagnostics (never the text)."""
+    codes = {d.code for d in run.plan.diagnostics if d.is_error and d.code}
+    if run.error is not None and run.error.code not in REASONS:
+        return "ProviderFailed"
+    return next((r for r in REASONS if r in codes), "PlanFailed")
 
 
 def _is_temporary(run: AppRun) -> bool:
-    return run.observed is None and run.rendered.ok
+    """Observation stopped by an error a retry may fix; a terminal provider error stalls."""
+    return run.error is not None and is_temporary(run.error)
 
 
 def _ready_message(status: Status) -> str:
     return status.conditions.get("Ready", {}).get("message", "")
+
+
+def _resource_conditions(status: Status, run: AppRun) -> None:
+    """What providers report about the app's objects (a paused remediation) becomes a condition
+    of the app naming each object; a condition no object reports any more is cleared."""
+    found: dict[str, list[str]] = {}
+    if run.observed is not None:
+        for r in run.rendered.resources:
+            seen = run.observed.by_identity.get(r.identity())
+            for kind, message in sorted((seen.conditions if seen else {}).items()):
+                found.setdefault(kind, []).append(f"{r.key}: {message}")
+    for kind in [k for k in status.conditions if k not in APP_CONDITIONS and k not in found]:
+        del status.conditions[kind]
+    for kind, messages in found.items():
+        status.condition(kind, True, kind, "; ".join(messages)[:2000])

@@ -37,6 +37,7 @@ class AppSpec:
     prune: bool
     allow_empty: bool
     drift_interval: float
+    platform: bool = False  # may declare Definitions and Compositions
 
     @classmethod
     def parse(cls, name: str, spec: Mapping[str, Any]) -> AppSpec:
@@ -57,6 +58,7 @@ class AppSpec:
             prune=bool(policy.get("prune", False)),
             allow_empty=bool(policy.get("allowEmpty", False)),
             drift_interval=max(1.0, seconds(policy.get("driftInterval", "30s"))),
+            platform=spec.get("platform") is True,
         )
 
 

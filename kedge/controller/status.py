@@ -7,6 +7,7 @@ from typing import Any
 
 SYNCED, OUT_OF_SYNC, UNKNOWN = "Synced", "OutOfSync", "Unknown"
 HEALTHY, PROGRESSING, DEGRADED, MISSING = "Healthy", "Progressing", "Degraded", "Missing"
+APP_CONDITIONS = ("Ready", "Reconciling", "Stalled")  # the rest are reported by providers
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Status:
     conditions: dict[str, dict[str, str]] = field(default_factory=dict)
     observed_at: str | None = None
     summary: dict[str, int] = field(default_factory=dict)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # each claim's last result
 
     def condition(self, kind: str, status: bool, reason: str, message: str = "") -> None:
         self.conditions[kind] = {
@@ -33,11 +35,11 @@ class Status:
             "health": self.health,
             "lastAppliedRevision": self.last_applied_revision,
             "lastAttemptedRevision": self.last_attempted_revision,
-            "conditions": [
-                self.conditions[k] for k in ("Ready", "Reconciling", "Stalled") if k in self.conditions
-            ],
+            "conditions": [self.conditions[k] for k in APP_CONDITIONS if k in self.conditions]
+            + [c for k, c in sorted(self.conditions.items()) if k not in APP_CONDITIONS],
             "observedAt": self.observed_at,
             "summary": self.summary,
+            **({"claims": self.claims} if self.claims else {}),
         }
 
     @classmethod
@@ -51,4 +53,5 @@ class Status:
             conditions={c["type"]: dict(c) for c in data.get("conditions", [])},
             observed_at=data.get("observedAt"),
             summary=dict(data.get("summary") or {}),
+            claims=list(data.get("claims") or []),
         )

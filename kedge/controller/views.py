@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,8 @@ def app_view(record: Any) -> dict[str, Any]:
     view["pinnedRevision"] = record.pinned_revision
     view["observedAt"] = status.get("observedAt")
     view["summary"] = status.get("summary") or {}
+    if status.get("claims"):
+        view["claims"] = status["claims"]
     return {"name": record.name, "spec": dict(record.spec), "status": view, "source": record.source}
 
 
@@ -55,13 +58,19 @@ def event_view(event: Any) -> dict[str, Any]:
     }
 
 
-def resources_view(run: AppRun) -> list[dict[str, Any]]:
+def resources_view(run: AppRun, failed: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Each rendered resource with its live state; ``failed`` ("Kind/name" -> error) marks the
+    resources whose change failed in the last sync as ``Failed`` while they are not in sync."""
     graph = run.rendered.graph
     by_key = {c.key: c for c in run.plan.changes}
+    failed = failed or {}
     out = []
     for r in run.rendered.resources:
         change = by_key.get(r.key)
-        if change is None:
+        error = failed.get(str(r.key))
+        if error is not None and (change is None or change.is_change or change.diff):
+            state = "Failed"
+        elif change is None:
             state = "Unknown"
         elif change.action is Action.CREATE:
             state = "Missing"
@@ -77,6 +86,8 @@ def resources_view(run: AppRun) -> list[dict[str, Any]]:
                 "name": r.key.name,
                 "status": state,
                 "dependsOn": deps,
+                **({"error": error} if state == "Failed" else {}),
+                **({"claim": claim.to_json()} if (claim := r.claim) is not None else {}),
             }
         )
     return out

@@ -80,7 +80,7 @@ class Applier:
         deletes = [c for c in work if c.action is Action.DELETE]
         for layer in _layers(changes, self.rendered.graph):
             self._run_layer(layer)
-        for layer in reversed(_layers(deletes, self.rendered.graph)):
+        for layer in reversed(_delete_layers(deletes, self.inventory)):
             self._run_layer(layer)
         return self.outcome
 
@@ -151,7 +151,7 @@ class Applier:
         with self._lock:
             target = target_for(r, self.observed.outputs, self.inventory)
         observed = self.observed.by_identity.get(r.identity(), Observation.missing())
-        if change.action is Action.NOOP:
+        if change.action in (Action.NOOP, Action.RECORD):
             if change.adopt:  # nothing to change, but leave the ownership mark
                 call_with_retry(lambda: client.update(target, observed, []), self.retry)
             return observed.outputs
@@ -257,6 +257,49 @@ def _layers(changes: Sequence[Change], graph: Graph | None) -> list[list[Change]
     for change in changes:
         layers.setdefault(rank.get(change.key, 0), []).append(change)
     return [layers[i] for i in sorted(layers)]
+
+
+def _delete_layers(
+    changes: Sequence[Change], inventory: Mapping[ResourceKey, InventoryEntry]
+) -> list[list[Change]]:
+    """Deletes in layers by what their last applied state depended on (depends-on, fromResource):
+    they have left the source, so the rendered graph does not know them; dependants go first."""
+    by_name = {(c.key.kind, c.key.name): c.key for c in changes}
+    needs: dict[ResourceKey, set[ResourceKey]] = {}
+    for change in changes:
+        entry = inventory.get(change.key)
+        wanted: list[tuple[str, str]] = []
+        if entry is not None:
+            wanted = [(k.strip(), n.strip()) for k, _, n in _depends_on(entry.annotation("depends-on"))]
+            wanted += _raw_references(entry.spec)
+        needs[change.key] = {by_name[w] for w in wanted if w in by_name and by_name[w] != change.key}
+    rank: dict[ResourceKey, int] = {}
+
+    def depth(key: ResourceKey, seen: frozenset[ResourceKey]) -> int:
+        if key not in rank:
+            below = [depth(k, seen | {key}) for k in needs.get(key, ()) if k not in seen]
+            rank[key] = 1 + max(below, default=-1)
+        return rank[key]
+
+    layers: dict[int, list[Change]] = {}
+    for change in changes:
+        layers.setdefault(depth(change.key, frozenset()), []).append(change)
+    return [layers[i] for i in sorted(layers)]
+
+
+def _depends_on(raw: str) -> list[tuple[str, str, str]]:
+    return [item.partition("/") for item in raw.split(",") if "/" in item]
+
+
+def _raw_references(value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        ref = value.get("fromResource") if len(value) == 1 else None
+        if isinstance(ref, Mapping):
+            return [(str(ref.get("kind", "")), str(ref.get("name", "")))]
+        return [r for v in value.values() for r in _raw_references(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _raw_references(v)]
+    return []
 
 
 def scrubber(secrets: Callable[[], Sequence[str]]) -> Callable[[str], str]:

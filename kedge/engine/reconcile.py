@@ -16,14 +16,15 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.observe import Connections, Observed, observe
+from kedge.engine.platform import expander
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation
+from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -33,6 +34,9 @@ from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
 from kedge.store.audit import AuditItem
+
+if TYPE_CHECKING:
+    from kedge.compositions import ClaimExpander
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,11 @@ class Options:
     trigger: str = "manual"
     actor: str = "cli"
     check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
+    # A read-only report (drift): a change a provider would refuse (a destructive revert) is
+    # noted on the resource instead of failing the plan; nothing is ever applied from it.
+    observe_only: bool = False
     app_labels: Mapping[str, str] = field(default_factory=dict)
+    platform_app: bool = True  # may declare Definitions and Compositions (one-shot: always)
 
 
 @dataclass
@@ -57,6 +65,8 @@ class AppRun:
     plan: Plan = field(default_factory=Plan)
     conns: Connections | None = None
     intents: list[Intent] = field(default_factory=list)  # creates an earlier run may not have recorded
+    refused: dict[ResourceKey, str] = field(default_factory=dict)  # observe-only: why a revert is refused
+    error: KedgeError | None = None  # the error that stopped observation (the plan carries it too)
 
     @property
     def secrets(self) -> list[str]:
@@ -77,9 +87,12 @@ class Engine:
         policies: Sequence[CoreDocument] = (),
         policy_limits: PolicyLimits | None = None,
         checkouts: bool = False,
+        platform: ClaimExpander | None = None,
     ) -> None:
         self.store = store
         self.checkouts = checkouts  # apps are temporary git checkouts: relative roots are refused
+        # Definitions and Compositions of the server or --platform; the app's own are allowed.
+        self.platform = platform or expander()
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -94,7 +107,9 @@ class Engine:
     # -- steps -------------------------------------------------------------------------------
 
     def render(self, app: str, path: Path, options: Options = Options()) -> AppRun:
-        return AppRun(app, options, render(path, self.extra_configs, self.env, checkout=self.checkouts))
+        expand = self.platform.for_app(options.platform_app)
+        rendered = render(path, self.extra_configs, self.env, checkout=self.checkouts, expand=expand)
+        return AppRun(app, options, rendered)
 
     def plan(
         self, app: str, path: Path, options: Options = Options(), rendered: Rendered | None = None
@@ -114,7 +129,9 @@ class Engine:
         try:
             run.observed = observe(run.rendered, run.inventory, run.conns, self.pool, self.retry)
         except KedgeError as err:
-            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, Diagnostic.error(scrub(str(err)))])
+            run.error = err
+            problem = Diagnostic.error(scrub(str(err)), code=err.code)
+            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, problem])
             return run
         identities = [r.identity() for r in run.rendered.resources]
         # The planner compares what the provider will be asked for: references resolved.
@@ -152,7 +169,11 @@ class Engine:
             if options.check_policies
             else []
         )
-        run.plan = Plan(changes, [*run.rendered.diagnostics, *plan.diagnostics, *previews, *verdicts])
+        reported = _conditions(run.rendered.resources, run.observed.by_identity)
+        run.plan = Plan(
+            _with_dependencies(changes, run.rendered),
+            [*run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *verdicts],
+        )
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
@@ -184,7 +205,12 @@ class Engine:
             try:
                 statements = preview(target, observed, diff)
             except KedgeError as err:
-                problems.append(Diagnostic.error(scrub(str(err)), file=r.file, line=r.line))
+                if run.options.observe_only:
+                    run.refused[change.key] = scrub(str(err)).removeprefix(f"{change.key}: ")
+                else:
+                    problems.append(
+                        Diagnostic.error(scrub(str(err)), file=r.file, line=r.line, code=err.code)
+                    )
                 out.append(change)
                 continue
             out.append(dataclasses.replace(change, statements=tuple(statements)))
@@ -277,6 +303,8 @@ class Engine:
                     for d in (x.to_json() for x in c.diff)
                 ],
             }
+            if c.key in run.refused:
+                item["revert"] = f"refused: {run.refused[c.key]}"
             if c.action is Action.CREATE or (c.before is None and c.drift):
                 missing.append(item)
             elif c.diff:
@@ -284,6 +312,31 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:
+    """Each change with the resources it waits for (direct edges of the app's graph)."""
+    graph = rendered.graph
+    if graph is None:
+        return list(changes)
+    out: list[Change] = []
+    for change in changes:
+        deps = graph.deps.get(change.key) if change.resource is not None else None
+        out.append(
+            dataclasses.replace(change, depends_on=tuple(sorted(str(k) for k in deps))) if deps else change
+        )
+    return out
+
+
+def _conditions(resources: Sequence[Resource], observed: Mapping[Identity, Observation]) -> list[Diagnostic]:
+    """What providers report about objects beyond their state (a paused remediation), as
+    warnings on the resource: ``MachineDeployment/workers: RemediationPaused: ...``."""
+    out: list[Diagnostic] = []
+    for r in resources:
+        seen = observed.get(r.identity())
+        for kind, message in sorted((seen.conditions if seen else {}).items()):
+            out.append(Diagnostic.warning(f"{r.key}: {kind}: {message}", file=r.file, line=r.line))
+    return out
 
 
 def _by_identity(intents: Sequence[Intent]) -> dict[Identity, list[int]]:

@@ -1,4 +1,5 @@
-"""Render an app: load its manifests, bind each resource to a ProviderConfig, order the graph.
+"""Render an app: load its manifests, expand its claims, bind each resource to a ProviderConfig,
+order the graph.
 
 Rendering never touches the outside world beyond reading the manifests and the secrets they
 reference. Its result carries every diagnostic found; the caller stops on errors.
@@ -16,7 +17,8 @@ from typing import Any
 import jsonschema
 
 from kedge.engine.age import decrypter_from_env
-from kedge.manifests import CoreDocument, Decrypter, Graph, LoadResult, load_path
+from kedge.engine.files import attach_files
+from kedge.manifests import ClaimDocument, CoreDocument, Decrypter, Expander, Graph, LoadResult, load_path
 from kedge.model import ConfigError, Diagnostic, Resource
 from kedge.model.diagnostics import has_errors
 from kedge.model.values import reveal
@@ -43,6 +45,7 @@ class Rendered:
     diagnostics: list[Diagnostic]
     core: list[CoreDocument] = field(default_factory=list)
     revision: str = ""  # the source revision these manifests came from, when known
+    claims: list[ClaimDocument] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -59,25 +62,29 @@ def render(
     decrypt: Decrypter | None = None,
     *,
     checkout: bool = False,
+    expand: Expander | None = None,
 ) -> Rendered:
     """``decrypt`` defaults to the age identity named by ``KEDGE_AGE_IDENTITY_FILE`` in ``env``.
 
     A relative path in a ProviderConfig's settings (local ``root``) is relative to the manifest
-    file that declares it; in a ``checkout`` (a temporary git working tree) it is refused."""
+    file that declares it; in a ``checkout`` (a temporary git working tree) it is refused.
+    ``expand`` turns claims into composed resources (see ``kedge.engine.platform.expander``);
+    without it, claims are unknown kinds."""
     if not path.exists():
         raise ConfigError(f"{path}: no such file or directory")
     if decrypt is None:
         decrypt = decrypter_from_env(os.environ if env is None else env)
-    loaded: LoadResult = load_path(path, registry.kind_spec, env=env, decrypt=decrypt)
+    loaded: LoadResult = load_path(path, registry.kind_spec, env=env, decrypt=decrypt, expand=expand)
     diagnostics = list(loaded.diagnostics)
     own = [
         _anchor_paths(doc, loaded.root, checkout, diagnostics) for doc in loaded.provider_configs().values()
     ]
     configs = _bind_configs([*extra_configs, *own], diagnostics)
     resources = [_bind_resource(r, configs, diagnostics) for r in loaded.resources]
+    resources = attach_files(resources, loaded.root, diagnostics)
     _provider_checks(resources, diagnostics)
     graph = loaded.graph if not has_errors(diagnostics) else None
-    return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core)
+    return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core, claims=loaded.claims)
 
 
 def anchor_settings(doc: CoreDocument, base: Path) -> tuple[CoreDocument, list[str]]:

@@ -10,10 +10,17 @@ kind lookup.
 """
 
 from kedge.manifests.core_schemas import CORE_API_VERSION, CORE_SCHEMAS
-from kedge.manifests.documents import CoreDocument, KindLookup
+from kedge.manifests.documents import (
+    ClaimDocument,
+    ComposedDocument,
+    CoreDocument,
+    Expansion,
+    KindLookup,
+    Lines,
+)
 from kedge.manifests.files import MAX_APP_BYTES, MAX_FILE_BYTES
 from kedge.manifests.graph import Graph, build_graph, resolve_references
-from kedge.manifests.loader import LoadResult, load_path, load_text
+from kedge.manifests.loader import Expander, LoadResult, load_path, load_text
 from kedge.manifests.safe_yaml import MAX_DEPTH
 from kedge.manifests.values import Decrypter
 
@@ -23,10 +30,15 @@ __all__ = [
     "MAX_APP_BYTES",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
+    "ClaimDocument",
+    "ComposedDocument",
     "CoreDocument",
     "Decrypter",
+    "Expander",
+    "Expansion",
     "Graph",
     "KindLookup",
+    "Lines",
     "LoadResult",
     "build_graph",
     "load_path",

@@ -1,6 +1,8 @@
 """JSON Schemas of the core kinds (``apiVersion: kedge.dev/v1``).
 
-ProviderConfig, Application, Policy and ServerConfig. Strict like every kind's schema
+ProviderConfig, Application, Policy, ServerConfig, and a platform team's Definition and
+Composition (their templates stay as written: ``${...}`` and secret references are the
+compositions package's business, not resolved here). Strict like every kind's schema
 (``additionalProperties: false``); durations are strings such as ``30s`` or ``5m``. Secret
 fields are typed as strings: ``{fromEnv: ...}`` and the other special values are resolved
 before validation. A ProviderConfig's ``settings`` are checked by its provider, not here.
@@ -93,6 +95,11 @@ APPLICATION = _strict(
             },
             default={},
         ),
+        "platform": {
+            "type": "boolean",
+            "default": False,
+            "description": "may declare Definitions and Compositions (admin only)",
+        },
     },
     required=("source",),
 )
@@ -157,8 +164,59 @@ SERVER_CONFIG = _strict(
     },
 )
 
+_IDENTIFIER = {"type": "string", "pattern": "^[a-z][A-Za-z0-9_]{0,62}$"}
+_CEL = {"type": "string", "minLength": 1, "description": "a CEL expression (without ${...})"}
+
+DEFINITION = _strict(
+    {
+        "group": {
+            "type": "string",
+            "pattern": "^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$",
+            "description": "claims use apiVersion GROUP/VERSION; a DNS name outside kedge.dev",
+        },
+        "version": {"type": "string", "pattern": "^v[0-9]+[a-z0-9]*$", "default": "v1"},
+        "description": {"type": "string"},
+        "schema": {"type": "object", "description": "JSON Schema of a claim's spec"},
+        "outputs": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "minLength": 1},
+            "description": "name -> ${...} expression over the composed resources",
+        },
+        "defaultComposition": _NAME,
+    },
+    required=("group", "schema"),
+)
+
+COMPOSITION = _strict(
+    {
+        "definition": {"type": "string", "pattern": "^[A-Z][A-Za-z0-9]{0,62}$"},
+        "description": {"type": "string"},
+        "resources": {
+            "type": "array",
+            "items": _strict(
+                {
+                    "id": _IDENTIFIER,
+                    "template": {"type": "object", "description": "a manifest; ${...} are CEL"},
+                    "includeWhen": _CEL,
+                    "readyWhen": _CEL,
+                },
+                required=("id", "template"),
+            ),
+            "default": [],
+        },
+        "function": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a composition function installed in the kedge.functions entry point group",
+        },
+    },
+    required=("definition",),
+)
+
 CORE_SCHEMAS: Mapping[str, Mapping[str, Any]] = {
     "Application": APPLICATION,
+    "Composition": COMPOSITION,
+    "Definition": DEFINITION,
     "Policy": POLICY,
     "ProviderConfig": PROVIDER_CONFIG,
     "ServerConfig": SERVER_CONFIG,
@@ -169,5 +227,7 @@ CORE_SENSITIVE: Mapping[str, frozenset[str]] = {
     "ProviderConfig": frozenset({"settings"}),
     "ServerConfig": frozenset({"db", "adminToken", "webhookSecret", "auditKey", "notifications"}),
     "Application": frozenset(),
+    "Composition": frozenset(),
+    "Definition": frozenset(),
     "Policy": frozenset(),
 }

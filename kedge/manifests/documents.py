@@ -12,17 +12,22 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kedge.manifests import metadata as meta
 from kedge.manifests.core_schemas import CORE_API_VERSION, CORE_SCHEMAS, CORE_SENSITIVE
-from kedge.manifests.problems import Problem
+from kedge.manifests.problems import FieldPath, Problem, line_of
 from kedge.manifests.safe_yaml import RawDocument
 from kedge.manifests.schema import InvalidSchema, fill_defaults, validate
 from kedge.manifests.values import ValueContext, resolve_values
-from kedge.model import KindSpec, Resource, ResourceKey, Severity
+from kedge.model import ClaimRef, KindSpec, Resource, ResourceKey, Severity
+from kedge.model.resource import CLAIM_ANNOTATION
 
 KindLookup = Callable[[str, str], KindSpec | None]
+Lines = Callable[[], Mapping[FieldPath, int]]  # the document's field lines, computed on demand
+UNPLACED: Lines = dict
+RAW_KINDS = frozenset({"Definition", "Composition"})  # specs kept as written
 
 _MISSING = object()
 
@@ -38,6 +43,64 @@ class CoreDocument:
     annotations: Mapping[str, str] = field(default_factory=dict)
     file: str | None = None
     line: int | None = None
+    lines: Lines = field(default=UNPLACED, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ClaimDocument:
+    """A document of a kind that no provider serves: a claim, if a Definition declares its kind.
+
+    The spec is kept as written (secret references included): a claim is checked against its
+    Definition and expanded by ``kedge.compositions``; its composed manifests are read like
+    any other document.
+    """
+
+    api_version: str
+    kind: str
+    name: str
+    spec: Mapping[str, Any]
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    file: str | None
+    line: int | None
+    directory: Path  # where relative fromFile paths of its composed resources start
+    lines: Lines = field(default=UNPLACED, compare=False, repr=False)
+
+    @property
+    def ref(self) -> ClaimRef:
+        return ClaimRef(self.kind, self.name)
+
+
+@dataclass(frozen=True)
+class ComposedDocument:
+    """A manifest composed for a claim, with where to point a user when it is wrong."""
+
+    body: Mapping[str, Any]
+    claim: ClaimDocument
+    composition: str  # the Composition's name
+    resource_id: str  # the id of the template in the Composition
+    file: str | None  # the Composition's file
+    lines: Lines  # the Composition's field lines
+    base: FieldPath  # the template's path in the Composition: ("spec", "resources", i, "template")
+    line: int | None = None  # the template's line, when nothing closer is known
+
+    def where(self, path: FieldPath = ()) -> str:
+        """``FILE:LINE`` of ``path`` (a path in the composed manifest) in the Composition."""
+        line = line_of(self.lines(), (*self.base, *path), self.line)
+        return f"{self.file}:{line}" if line else str(self.file)
+
+    def origin(self, path: FieldPath = ()) -> str:
+        return f"Composition {self.composition} resource {self.resource_id!r} at {self.where(path)}"
+
+
+@dataclass
+class Expansion:
+    """What an expander gives back for an app's claims."""
+
+    composed: list[ComposedDocument] = field(default_factory=list)
+    diagnostics: list[Any] = field(default_factory=list)  # Diagnostic
+    # (claim kind, claim name) -> output -> a value, or a kedge.model.Reference to a composed resource
+    outputs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -45,6 +108,7 @@ class Outcome:
     key: ResourceKey | None = None  # known even when the document has errors
     resource: Resource | None = None  # a draft when the document has errors
     core: CoreDocument | None = None
+    claim: ClaimDocument | None = None
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -52,7 +116,17 @@ class Outcome:
         return any(p.severity is Severity.ERROR for p in self.problems)
 
 
-def read_document(doc: RawDocument, file: str | None, kinds: KindLookup, values: ValueContext) -> Outcome:
+def read_document(
+    doc: RawDocument,
+    file: str | None,
+    kinds: KindLookup,
+    values: ValueContext,
+    *,
+    claims: bool = False,
+    composed: bool = False,
+    lines: Lines = UNPLACED,
+) -> Outcome:
+    """``claims``: keep documents of other groups as claims; ``composed``: a claim's composed manifest."""
     out = Outcome()
     body = doc.value
     if not isinstance(body, dict):
@@ -77,12 +151,33 @@ def read_document(doc: RawDocument, file: str | None, kinds: KindLookup, values:
 
     if api_version is None or kind is None:
         return out
+    if CLAIM_ANNOTATION in annotations and not composed:
+        problems.append(
+            Problem(
+                f"{CLAIM_ANNOTATION} is set by Kedge on the resources a claim composes; remove it",
+                ("metadata", "annotations", CLAIM_ANNOTATION),
+            )
+        )
+    if claims and meta.CLAIM_API_VERSION.match(api_version):
+        if name is not None and spec_value is not None and meta.KIND.match(kind):
+            where = (file, doc.line, values.base_dir, lines)
+            out.claim = ClaimDocument(api_version, kind, name, spec_value, labels, annotations, *where)
+        elif not meta.KIND.match(kind):
+            problems.append(Problem("a kind is a capitalised name such as ObjectStore", ("kind",)))
+        return out
     schema, sensitive, kind_spec = _schema_for(api_version, kind, kinds, problems)
     if name is not None and (schema is not None or api_version == CORE_API_VERSION):
         out.key = ResourceKey(api_version, kind, name)
     if schema is None or spec_value is None:
         return out
 
+    if kind_spec is None and kind in RAW_KINDS:
+        problems.extend(validate(spec_value, schema, plain=True))
+        if name is not None:
+            out.core = CoreDocument(
+                kind, name, fill_defaults(spec_value, schema), labels, annotations, file, doc.line, lines
+            )
+        return out
     resolved = resolve_values(spec_value, values, ("spec",))
     problems.extend(resolved.problems)
     holes = [h[1:] for h in resolved.holes]
@@ -96,7 +191,7 @@ def read_document(doc: RawDocument, file: str | None, kinds: KindLookup, values:
 
     spec = fill_defaults(resolved.value, schema)
     if kind_spec is None:
-        out.core = CoreDocument(kind, name, spec, labels, annotations, file, doc.line)
+        out.core = CoreDocument(kind, name, spec, labels, annotations, file, doc.line, lines)
         return out
     if out.failed:  # a draft: only its references and dependencies are looked at
         bad = {p.path[2] for p in problems if p.path[:2] == ("metadata", "annotations") and len(p.path) > 2}

@@ -1,7 +1,11 @@
 """The dependency graph of an app's resources, and filling references with outputs.
 
 Edges come from every ``fromResource`` reference in a spec and from the ``kedge.dev/depends-on``
-annotation; both name the target by kind and ``metadata.name`` inside the same app. The graph
+annotation; both name the target by kind and ``metadata.name`` inside the same app. A third kind
+of edge is inferred: a field the kind declares as a name reference (``KindSpec.name_refs``,
+e.g. ``Grant.role``) whose plain value is the real name of a resource of the named kind in the
+same app orders the two as well (a name that matches nothing refers to an object outside the
+app and adds no edge). The graph
 gives the order to apply in (layers: everything in a layer depends only on earlier layers;
 deletes run in reverse) and reports what cannot be ordered: references to resources the app
 does not define, and cycles, one diagnostic per cycle naming every resource on it.
@@ -11,14 +15,15 @@ It is pure computation: no I/O, and resources are read, never changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kedge.manifests.problems import FieldPath, format_path
-from kedge.model import UNKNOWN, Diagnostic, Reference, Resource, ResourceKey, Secret
+from kedge.model import UNKNOWN, Diagnostic, KindSpec, Reference, Resource, ResourceKey, Secret
 
 DEPENDS_ON = "kedge.dev/depends-on"
+KindLookup = Callable[[str, str], KindSpec | None]
 
 
 @dataclass(frozen=True)
@@ -59,27 +64,64 @@ def _references(value: Any, path: FieldPath, out: list[tuple[FieldPath, Referenc
 _LEAVES = frozenset({str, int, float, bool, type(None), Secret})
 
 
+def _named(
+    r: Resource, spec: KindSpec | None, by_real_name: Mapping[tuple[str, str, str], list[int]]
+) -> list[int]:
+    """Resources that ``r`` names by their real name in one of its kind's name-reference fields."""
+    if spec is None or not spec.name_refs:
+        return []
+    out: list[int] = []
+    for field_name, named in spec.name_refs.items():
+        value = r.spec.get(field_name)
+        names = value if isinstance(value, list | tuple) else [value]
+        for kind in (named,) if isinstance(named, str) else named:
+            for name in names:
+                if isinstance(name, str):
+                    out.extend(by_real_name.get((r.key.group, kind, name), ()))
+    return out
+
+
+def references_in(value: Any) -> list[tuple[FieldPath, Reference]]:
+    """Every ``fromResource`` reference in a resolved spec, with its path in the spec."""
+    found: list[tuple[FieldPath, Reference]] = []
+    _references(value, (), found)
+    return found
+
+
 def build_graph(
-    resources: Sequence[Resource], *, also_defined: Iterable[ResourceKey] = ()
+    resources: Sequence[Resource],
+    *,
+    also_defined: Iterable[ResourceKey] = (),
+    kinds: KindLookup | None = None,
 ) -> tuple[Graph, list[Diagnostic]]:
     """The graph of ``resources``. ``also_defined``: keys of documents that failed validation,
-    which exist as far as references are concerned (so one error is not reported twice)."""
+    which exist as far as references are concerned (so one error is not reported twice).
+    ``kinds`` gives each kind's name-reference fields (no inferred edges without it)."""
     # Internally resources are numbered in input order: no hashing of keys in the hot loops.
     by_name: dict[tuple[str, str], list[int]] = {}
+    by_real_name: dict[tuple[str, str, str], list[int]] = {}
     for i, r in enumerate(resources):
         by_name.setdefault((r.key.kind, r.key.name), []).append(i)
+        by_real_name.setdefault((r.key.group, r.key.kind, r.external_id or r.key.name), []).append(i)
+    specs: dict[tuple[str, str], KindSpec | None] = {}
     known = {(k.kind, k.name) for k in also_defined}
     diagnostics: list[Diagnostic] = []
     edges: list[list[int]] = []
-    for r in resources:
-        targets: list[int] = []
+    for i, r in enumerate(resources):
+        if kinds is not None:
+            where = (r.key.api_version, r.key.kind)
+            if where not in specs:
+                specs[where] = kinds(*where)
+            targets = [t for t in _named(r, specs[where], by_real_name) if t != i]
+        else:
+            targets = []
         refs: list[tuple[FieldPath, Reference]] = []
         _references(r.spec, ("spec",), refs)
         wanted = [(p, (ref.kind, ref.name)) for p, ref in refs]
         if DEPENDS_ON in r.annotations:
             wanted += [(("metadata", "annotations", DEPENDS_ON), kn) for kn in r.depends_on]
         if not wanted:
-            edges.append([])
+            edges.append(sorted(set(targets)) if targets else [])
             continue
         for path, (kind, name) in wanted:
             found = by_name.get((kind, name))

@@ -21,6 +21,9 @@ METADATA_FIELDS = ("annotations", "labels", "name")
 NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$")
 KIND = re.compile(r"^[A-Z][A-Za-z0-9]{0,62}$")
 API_VERSION = re.compile(r"^([a-z0-9-]+\.)?kedge\.dev/v[0-9]+[a-z0-9]*$")
+# A claim's apiVersion: a Definition's group (a DNS name outside kedge.dev) and version.
+_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+CLAIM_API_VERSION = re.compile(rf"^(?![a-z0-9.-]*kedge\.dev/){_LABEL}(\.{_LABEL})+/v[0-9]+[a-z0-9]*$")
 _FIELD_PATH = re.compile(r"^[^\s.,]+(\.[^\s.,]+)*$")
 
 
@@ -57,6 +60,18 @@ def _is_kind_name(item: str) -> bool:
     return bool(slash) and bool(KIND.match(kind.strip())) and bool(NAME.match(name.strip()))
 
 
+def _selector(value: str) -> str | None:
+    for item in value.split(","):
+        key, equals, wanted = item.partition("=")
+        if not equals or not key.strip() or not wanted.strip():
+            return f"expects 'label=value' items separated by commas; cannot read {item.strip()!r}"
+    return None
+
+
+def _kind_name(value: str) -> str | None:
+    return None if _is_kind_name(value) else f"expects 'Kind/name' (got {value!r})"
+
+
 def _field_paths(value: str) -> str | None:
     bad = [p.strip() for p in value.split(",") if p.strip() and not _FIELD_PATH.match(p.strip())]
     return f"expects dotted field paths separated by commas; cannot read {bad[0]!r}" if bad else None
@@ -65,6 +80,9 @@ def _field_paths(value: str) -> str | None:
 ANNOTATIONS: Mapping[str, Callable[[str], str | None]] = {
     "adopt": _flag,
     "allow-destructive": _flag,
+    "claim": _kind_name,
+    "composition": _name,
+    "composition-selector": _selector,
     "deletion-policy": _one_of(tuple(p.value for p in DeletionPolicy)),
     "depends-on": _depends_on,
     "external-name": _not_empty,

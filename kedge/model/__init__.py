@@ -10,9 +10,11 @@ from kedge.model.errors import (
     KedgeError,
     ProviderError,
     TemporaryError,
+    is_temporary,
 )
 from kedge.model.kinds import KindSpec
 from kedge.model.resource import (
+    ClaimRef,
     DeletionPolicy,
     Identity,
     InventoryEntry,
@@ -25,6 +27,7 @@ from kedge.model.values import UNKNOWN, Reference, Secret, Unknown
 
 __all__ = [
     "UNKNOWN",
+    "ClaimRef",
     "ConfigError",
     "ConflictError",
     "DeletionPolicy",
@@ -43,4 +46,5 @@ __all__ = [
     "Severity",
     "TemporaryError",
     "Unknown",
+    "is_temporary",
 ]

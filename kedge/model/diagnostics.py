@@ -25,18 +25,33 @@ class Diagnostic:
     file: str | None = None
     line: int | None = None
     path: str | None = None  # field path inside the document, e.g. "spec.mode"
+    # A stable word for programs (Conflict, PolicyDenied, PruneNeedsConfirmation, ...): what a
+    # controller acts on and shows as a condition's reason. None: invalid input in general.
+    code: str | None = None
 
     @classmethod
     def error(
-        cls, message: str, file: str | None = None, line: int | None = None, path: str | None = None
+        cls,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        path: str | None = None,
+        *,
+        code: str | None = None,
     ) -> Diagnostic:
-        return cls(Severity.ERROR, message, file, line, path)
+        return cls(Severity.ERROR, message, file, line, path, code)
 
     @classmethod
     def warning(
-        cls, message: str, file: str | None = None, line: int | None = None, path: str | None = None
+        cls,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        path: str | None = None,
+        *,
+        code: str | None = None,
     ) -> Diagnostic:
-        return cls(Severity.WARNING, message, file, line, path)
+        return cls(Severity.WARNING, message, file, line, path, code)
 
     @property
     def is_error(self) -> bool:

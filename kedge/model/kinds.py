@@ -23,6 +23,15 @@ class KindSpec:
     # A spec field that names the real-world object (File.path). None: the external name is
     # ``kedge.dev/external-name`` or ``metadata.name``.
     identity_field: str | None = None
+    # Spec fields that name another resource of the same provider by its real name
+    # (Grant.role -> Role): field -> kind. A plain string (or a list of strings) that matches a
+    # resource of that kind in the same app orders the two, as a ``fromResource`` would; a name
+    # that matches nothing in the app refers to an object outside it and adds no edge.
+    # A field may name one of several kinds (Grant.objects: tables, or roles for ``on: role``).
+    name_refs: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    # Spec fields that name a file relative to the manifest declaring them (a stack's
+    # ``templateFile``) -> the spec field that render fills with the file's text.
+    file_fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def group(self) -> str:

@@ -11,6 +11,28 @@ from typing import Any
 ANNOTATION_PREFIX = "kedge.dev/"
 
 
+CLAIM_ANNOTATION = ANNOTATION_PREFIX + "claim"
+
+
+@dataclass(frozen=True, order=True)
+class ClaimRef:
+    """The claim a composed resource belongs to (``kedge.dev/claim: Kind/name``)."""
+
+    kind: str
+    name: str
+
+    @classmethod
+    def of(cls, annotations: Mapping[str, str]) -> ClaimRef | None:
+        kind, slash, name = annotations.get(CLAIM_ANNOTATION, "").partition("/")
+        return cls(kind, name) if slash and kind and name else None
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "name": self.name}
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
 class DeletionPolicy(enum.StrEnum):
     DELETE = "Delete"
     ORPHAN = "Orphan"
@@ -84,6 +106,11 @@ class Resource:
         return self.annotation("external-name") or self.key.name
 
     @property
+    def claim(self) -> ClaimRef | None:
+        """The claim that composed this resource, None for a plain one."""
+        return ClaimRef.of(self.annotations)
+
+    @property
     def provider_config(self) -> str:
         return self.annotation("provider-config") or "default"
 
@@ -139,12 +166,15 @@ class Observation:
 
     ``owner`` is the app named by the ownership mark Kedge left on the object (AWS tag,
     PostgreSQL comment, file xattr), or None when the object carries none.
+    ``conditions`` are what the provider has to say about the object beyond its state
+    (condition type -> message, e.g. ``RemediationPaused``); plans show them as warnings.
     """
 
     exists: bool
     state: Mapping[str, Any] = field(default_factory=dict)
     outputs: Mapping[str, Any] = field(default_factory=dict)
     owner: str | None = None
+    conditions: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def missing(cls) -> Observation:
@@ -166,3 +196,7 @@ class InventoryEntry:
 
     def annotation(self, name: str, default: str = "") -> str:
         return self.annotations.get(ANNOTATION_PREFIX + name, default)
+
+    @property
+    def claim(self) -> ClaimRef | None:
+        return ClaimRef.of(self.annotations)

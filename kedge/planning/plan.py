@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kedge.model import Diagnostic, Resource, ResourceKey
+from kedge.model import ClaimRef, Diagnostic, Resource, ResourceKey
 from kedge.model.diagnostics import has_errors
 from kedge.model.values import redact
 
@@ -18,6 +18,10 @@ class Action(enum.StrEnum):
     UPDATE = "update"
     REPLACE = "replace"
     DELETE = "delete"
+    # Nothing changes in the world; only what Kedge remembers does (annotations edited, an
+    # existing object adopted or found again): apply writes the inventory, calls no provider
+    # except to leave the ownership mark on an adopted object.
+    RECORD = "record"
 
 
 @dataclass(frozen=True)
@@ -44,10 +48,19 @@ class Change:
     adopt: bool = False  # the change takes over an existing unowned object
     drift: bool = False  # the object exists and differs from the desired state
     statements: Sequence[str] = ()  # what the provider will run (DDL), when it can tell
+    # "Kind/name" of the resources this one waits for: references, depends-on and fields that
+    # name another resource of the app (inferred); shown so the order of an apply is explained
+    depends_on: Sequence[str] = ()
+    claim: ClaimRef | None = None  # deletes only: the claim that composed it (from the inventory)
 
     @property
     def is_change(self) -> bool:
         return self.action is not Action.NOOP
+
+    @property
+    def claim_ref(self) -> ClaimRef | None:
+        """The claim whose composed resource this is; None for a plain resource."""
+        return self.resource.claim if self.resource is not None else self.claim
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,7 +70,9 @@ class Change:
             "name": self.key.name,
             "diff": [d.to_json() for d in self.diff],
             "reason": self.reason,
+            **({"claim": claim.to_json()} if (claim := self.claim_ref) is not None else {}),
             **({"statements": list(self.statements)} if self.statements else {}),
+            **({"dependsOn": list(self.depends_on)} if self.depends_on else {}),
         }
 
 
@@ -78,7 +93,10 @@ class Plan:
         counts = {a.value: 0 for a in Action}
         for c in self.changes:
             counts[c.action.value] += 1
-        return {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+        out = {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
+        if counts["record"]:
+            out["record"] = counts["record"]
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -27,6 +27,13 @@ from kedge.planning.plan import Action, Change, FieldDiff, Plan
 
 KindLookup = Callable[[str, str], KindSpec | None]
 
+# Codes of the planner's diagnostics (docs/status.md lists them as condition reasons).
+CONFLICT = "Conflict"
+NOT_OBSERVED = "NotObserved"
+PREVENT_DESTROY = "PreventDestroy"
+EMPTY_SOURCE = "EmptySource"
+PRUNE_NEEDS_CONFIRMATION = "PruneNeedsConfirmation"
+
 
 @dataclass(frozen=True)
 class PlanInput:
@@ -73,24 +80,36 @@ def _plan_resource(
     owner = inp.owners.get(identity)
     if owner is not None and owner != inp.app:
         msg = f"{r.key}: {identity.external_id} is owned by app {owner!r}; an object has one owner app"
-        return None, [_error(r, msg)]
+        return None, [_error(r, msg, CONFLICT)]
     observed = inp.observed.get(identity)
     if observed is None:
-        return None, [_error(r, f"{r.key}: was not observed; cannot plan it")]
+        return None, [_error(r, f"{r.key}: was not observed; cannot plan it", NOT_OBSERVED)]
     policy = r.management_policy
     if not observed.exists:
-        gone = " (deleted outside Kedge)" if entry is not None else ""
+        gone = " (deleted outside Kedge)" if entry is not None and entry.identity == identity else ""
         if policy is ManagementPolicy.OBSERVE_ONLY:
             reason = f"does not exist{gone}; management-policy ObserveOnly: not created"
             return Change(Action.NOOP, r.key, None, r.spec, reason=reason, resource=r, drift=True), []
-        return Change(Action.CREATE, r.key, None, r.spec, reason=f"does not exist{gone}", resource=r), []
+        # Something Kedge created and recorded is gone: that is drift (missing), not a new object.
+        return (
+            Change(
+                Action.CREATE,
+                r.key,
+                None,
+                r.spec,
+                reason=f"does not exist{gone}",
+                resource=r,
+                drift=bool(gone),
+            ),
+            [],
+        )
 
     if observed.owner is not None and observed.owner != inp.app:
         msg = (
             f"{r.key}: {identity.external_id} exists and is marked as owned by app "
             f"{observed.owner!r}; an object has one owner app"
         )
-        return None, [_error(r, msg)]
+        return None, [_error(r, msg, CONFLICT)]
     owned = (
         (entry is not None and entry.identity == identity)
         or owner == inp.app
@@ -105,7 +124,7 @@ def _plan_resource(
                 f"{r.key}: {identity.external_id} already exists and is not managed by Kedge; "
                 'set the annotation kedge.dev/adopt: "true" to take it over'
             )
-            return None, [_error(r, msg)]
+            return None, [_error(r, msg, CONFLICT)]
         adopt = True
 
     spec = kinds(r.key.api_version, r.key.kind)
@@ -122,7 +141,7 @@ def _plan_resource(
         return Change(action, r.key, state, r.spec, diff, reason, r, adopt=adopt, drift=drift)
 
     if not diff:
-        return change(Action.NOOP, "adopt existing object (no changes)" if adopt else ""), []
+        return _unchanged(r, entry, identity, adopt, change), []
     drift = in_git_unchanged or entry is None
     if policy is not ManagementPolicy.FULL:
         return change(Action.NOOP, f"differs; management-policy {policy.value}: not changed", True), []
@@ -133,14 +152,33 @@ def _plan_resource(
                 f"{r.key}: changing {', '.join(forcing)} replaces the object, and "
                 "kedge.dev/prevent-destroy is set; remove the annotation to allow it"
             )
-            return None, [_error(r, msg)]
+            return None, [_error(r, msg, PREVENT_DESTROY)]
         return change(Action.REPLACE, f"{', '.join(forcing)} cannot change in place", drift), []
     reason = "adopt existing object" if adopt else ("drift from desired state" if drift else "")
     return change(Action.UPDATE, reason, drift), []
 
 
-def _error(r: Resource, message: str) -> Diagnostic:
-    return Diagnostic.error(message, file=r.file, line=r.line)
+def _unchanged(
+    r: Resource,
+    entry: InventoryEntry | None,
+    identity: Identity,
+    adopt: bool,
+    change: Callable[[Action, str], Change],
+) -> Change:
+    """No field differs: a noop, or a record-only change when the inventory must learn something."""
+    if adopt:
+        return change(Action.RECORD, "adopt existing object (no changes): ownership recorded")
+    if entry is None or entry.identity != identity:
+        return change(Action.RECORD, "found existing object of this app: recorded in the inventory")
+    if dict(entry.annotations) != dict(r.annotations) or dict(entry.labels) != dict(r.labels):
+        return change(Action.RECORD, "annotations or labels changed: recorded in the inventory")
+    if dict(entry.spec) != dict(r.raw_spec):
+        return change(Action.RECORD, "the manifest changed and the object already matches: recorded")
+    return change(Action.NOOP, "")
+
+
+def _error(r: Resource, message: str, code: str) -> Diagnostic:
+    return Diagnostic.error(message, file=r.file, line=r.line, code=code)
 
 
 def _forcing_replace(diff: Sequence[FieldDiff], spec: KindSpec | None) -> list[str]:
@@ -162,7 +200,7 @@ def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[li
             f"the source renders no resources; refusing to prune all {len(leftovers)} of them. "
             "If the app really is empty, set syncPolicy.allowEmpty (kedge apply --allow-empty)"
         )
-        return [], [Diagnostic.error(msg)]
+        return [], [Diagnostic.error(msg, code=EMPTY_SOURCE)]
     changes: list[Change] = []
     errors: list[Diagnostic] = []
     for e in leftovers:
@@ -174,7 +212,8 @@ def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[li
         errors.append(
             Diagnostic.error(
                 f"prune would delete {real} of the app's {len(inp.inventory)} resources (more than half); "
-                "check the source, then confirm with --confirm-prune"
+                "check the source, then confirm with --confirm-prune",
+                code=PRUNE_NEEDS_CONFIRMATION,
             )
         )
     return changes, errors
@@ -183,18 +222,27 @@ def _plan_prune(inp: PlanInput, leftovers: Sequence[InventoryEntry]) -> tuple[li
 def _plan_delete(inp: PlanInput, e: InventoryEntry, why: str) -> tuple[Change | None, Diagnostic | None]:
     observed = inp.observed.get(e.identity)
     if observed is None:  # an error is never read as "gone"
-        return None, Diagnostic.error(f"{e.key}: was not observed; cannot decide whether to delete it")
+        return None, Diagnostic.error(
+            f"{e.key}: was not observed; cannot decide whether to delete it", code=NOT_OBSERVED
+        )
     before = observed.state
     forget = _forget_reason(inp.app, e, observed)
     if forget:
-        return Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True), None
+        change = Change(Action.DELETE, e.key, before, None, reason=forget, forget_only=True, claim=e.claim)
+        return change, None
     if e.annotation("prevent-destroy").lower() == "true":
         msg = (
             f"{e.key}: would be deleted ({why}) but has kedge.dev/prevent-destroy; "
             "remove the annotation in git first, or put the resource back"
         )
-        return None, Diagnostic.error(msg)
-    return Change(Action.DELETE, e.key, before, None, reason=why), None
+        if e.claim is not None:  # say what blocks the claim's deletion, not just that it hangs
+            msg = (
+                f"{e.claim}: its {e.key} would be deleted ({why}) but has kedge.dev/prevent-destroy, "
+                "so the claim cannot be deleted; remove the annotation from the claim or the Composition "
+                "first, or put the claim back"
+            )
+        return None, Diagnostic.error(msg, code=PREVENT_DESTROY)
+    return Change(Action.DELETE, e.key, before, None, reason=why, claim=e.claim), None
 
 
 def _forget_reason(app: str, e: InventoryEntry, observed: Observation) -> str:

@@ -29,7 +29,7 @@ both configurable (``PolicyLimits``); the clock is an argument so tests choose i
 Speed: an expression is parsed once (cached by its text); a rule runs only on the kinds it
 names; and a rule's result is cached per plan by the values it reads: the fields under
 ``change`` that the expression reads are found statically, so 10,000 similar changes cost a
-handful of evaluations (see ``kedge.planning.cel``).
+handful of evaluations (see ``kedge.cel``).
 
 Not here: loading Policy documents (the manifests loader) and acting on denials (the engine
 refuses a plan with errors; the controller records the condition and the audit entry).
@@ -42,10 +42,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kedge.cel import Bindings, Clock, Expression, Outcome, Stopped, compile_expression, evaluate
 from kedge.manifests import CoreDocument
 from kedge.model import Diagnostic, InventoryEntry, KindSpec, ResourceKey, Secret
 from kedge.model.values import redact
-from kedge.planning.cel import Bindings, Clock, Expression, Outcome, Stopped, compile_expression, evaluate
 from kedge.planning.diff import mask_observed
 from kedge.planning.plan import Action, Change
 
@@ -205,7 +205,7 @@ class _Judge:
             rules = [r for r in self.rules if r.applies_to(change.key)]
             if not rules:
                 continue
-            view = Bindings(self._document(change))
+            view = Bindings({"change": self._document(change)})
             try:
                 for rule in rules:
                     self._judge(rule, change, view)
@@ -214,7 +214,8 @@ class _Judge:
                     Diagnostic.error(
                         f"policy evaluation stopped: the rules used more than {self.limits.per_plan:g} s "
                         f"of CPU on this plan ({done} of {len(checked)} changes checked); the changes not "
-                        "checked are blocked. Simplify the rules or raise the limit"
+                        "checked are blocked. Simplify the rules or raise the limit",
+                        code="PolicyFailed",
                     )
                 )
                 break
@@ -236,17 +237,18 @@ class _Judge:
                         "the change is blocked until the rule is fixed",
                         file=rule.file,
                         line=rule.line,
+                        code="PolicyFailed",
                     ),
                 )
             elif outcome.value and mode == "deny":
                 text = f"{rule.title()} denies {what}: {rule.message or 'deny: ' + expression.text}"
-                self.out.append(Diagnostic.error(text, file=rule.file, line=rule.line))
+                self.out.append(Diagnostic.error(text, file=rule.file, line=rule.line, code="PolicyDenied"))
             elif outcome.value:
                 text = f"{rule.title()} warns on {what}: {rule.message or 'warn: ' + expression.text}"
                 self._listed(rule, "warned", Diagnostic.warning(text, file=rule.file, line=rule.line))
 
     def _outcome(self, expression: Expression, view: Bindings) -> Outcome:
-        key = (id(expression), expression.key(view.document))
+        key = (id(expression), expression.key(view.documents))
         cached = self.cache.get(key)
         if cached is not None:
             return cached

@@ -97,10 +97,23 @@ class HistoryStore(StoreBase):
             _require_run(session, run_id)
             session.execute(update(RunRow).where(RunRow.id == run_id).values(values))
 
-    def runs(self, app: str, limit: int | None = None, *, with_results: bool = False) -> list[Run]:
-        """The runs of ``app``, newest first. Their ``results`` are loaded only when asked for
+    def runs(
+        self,
+        app: str,
+        limit: int | None = None,
+        *,
+        with_results: bool = False,
+        offset: int = 0,
+        trigger: str | None = None,
+    ) -> list[Run]:
+        """The runs of ``app``, newest first (only those of ``trigger``, when given; ``offset``
+        skips the newest ones: a page). Their ``results`` are loaded only when asked for
         (``run(id)`` always loads them): a run may hold thousands."""
         query = select(RunRow).where(RunRow.app == app).order_by(RunRow.started_at.desc(), RunRow.id.desc())
+        if trigger is not None:
+            query = query.where(RunRow.trigger == trigger)
+        if offset:
+            query = query.offset(offset)
         if limit is not None:
             query = query.limit(limit)
         with self._read() as session:

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
+
+from kedge.model import KedgeError
 from kedge.store import database, migrate
 from kedge.store.apps import AppStore
 from kedge.store.audit import AuditStore
@@ -46,6 +49,15 @@ class Store(
             engine.dispose()
             raise
         return cls(engine, clock)
+
+    def ping(self) -> bool:
+        """Whether the database answers a query now (what ``/readyz`` asks)."""
+        try:
+            with self._read() as session:
+                session.execute(text("SELECT 1"))
+        except KedgeError:
+            return False
+        return True
 
     def close(self) -> None:
         """Release every connection; the store cannot be used afterwards."""

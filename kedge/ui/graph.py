@@ -18,7 +18,7 @@ NODE_H = 46
 GAP_X = 70
 GAP_Y = 16
 PAD = 8
-STATUSES = ("Synced", "OutOfSync", "Missing", "Unknown")
+STATUSES = ("Synced", "OutOfSync", "Missing", "Failed", "Unknown")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ How a request's user is known is given by the server (``viewer``): the UI never 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
@@ -24,13 +25,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kedge.controller.api import ControlPlane, NotFound
+from kedge.model import KedgeError
 from kedge.store import Store
 from kedge.ui import graph
+from kedge.ui.claims import claim_tree
 from kedge.ui.render import page
 
 SYNC = ("Synced", "OutOfSync", "Unknown")
 HEALTH = ("Healthy", "Progressing", "Degraded", "Missing", "Unknown")
 SECTIONS = ("header", "graph", "diff", "history", "drift", "events")
+HISTORY_PAGE = 25
+TRIGGERS = ("commit", "webhook", "drift", "manual", "rollback")
+Trigger = Annotated[str, Query(max_length=20, pattern="^[a-z]*$")]
+PageNo = Annotated[int, Query(alias="page", ge=1, le=100_000)]
 LOGIN_ERRORS = {
     "invalid": "That token is unknown, expired or revoked.",
     "rate_limited": "Too many failed sign-ins from this address. Wait a few minutes and try again.",
@@ -114,24 +121,26 @@ class Site:
             return HTMLResponse("", status_code=401)
         return HTMLResponse(page("_apps_table.html", who=who, **self._apps(who, q, sync, health)))
 
-    def app(self, request: Request, name: Name) -> Response:
+    def app(self, request: Request, name: Name, trigger: Trigger = "", page_no: PageNo = 1) -> Response:
         who = self.viewer(request)
         if who is None:
             return _to_login(request)
         try:
-            context = self._app(who, name, SECTIONS)
+            context = self._app(who, name, SECTIONS, HistoryPage(trigger, page_no))
         except NotFound:
             return HTMLResponse(page("missing.html", title="Not found", who=who, name=name), status_code=404)
         return HTMLResponse(page("app.html", title=name, who=who, nav="apps", **context))
 
-    def app_fragment(self, request: Request, name: Name, section: Name) -> Response:
+    def app_fragment(
+        self, request: Request, name: Name, section: Name, trigger: Trigger = "", page_no: PageNo = 1
+    ) -> Response:
         who = self.viewer(request)
         if who is None:
             return HTMLResponse("", status_code=401)
         if section not in SECTIONS:
             return HTMLResponse("", status_code=404)
         try:
-            context = self._app(who, name, (section,))
+            context = self._app(who, name, (section,), HistoryPage(trigger, page_no))
         except NotFound:
             return HTMLResponse("", status_code=404)
         return HTMLResponse(page(f"_{section}.html", who=who, **context))
@@ -178,24 +187,54 @@ class Site:
             "healths": HEALTH,
         }
 
-    def _app(self, who: Viewer, name: str, sections: tuple[str, ...]) -> dict[str, Any]:
+    def _app(
+        self, who: Viewer, name: str, sections: tuple[str, ...], wanted: HistoryPage | None = None
+    ) -> dict[str, Any]:
         if not who.sees(name):
             raise NotFound(name)
         view = self.control.get_app(name)
         context: dict[str, Any] = {"app": view, "status": _status(view), "name": name}
         if "graph" in sections:
-            resources = self.control.resources(name)
+            try:
+                resources = self.control.resources(name)
+            except KedgeError:
+                resources = []  # the source cannot be read now: the diff says why
             context["resources"] = resources
             context["graph"] = graph.layout(resources)
+            context["claims"] = claim_tree(resources, view.get("status", {}).get("claims") or [])
         if "diff" in sections and len(sections) == 1:  # the full page loads the diff lazily
-            context["plan"] = self.control.diff(name)
+            try:
+                context["plan"] = self.control.diff(name)
+            except KedgeError as err:  # never "In sync" when nothing could be compared
+                context["plan"] = {"changes": [], "diagnostics": [{"severity": "error", "message": str(err)}]}
         if "history" in sections:
-            context["history"] = self.control.history(name)
+            wanted = wanted or HistoryPage()
+            entries = self.control.history(
+                name,
+                trigger=wanted.trigger or None,
+                limit=HISTORY_PAGE + 1,
+                offset=(wanted.page - 1) * HISTORY_PAGE,
+            )
+            context["history"] = entries[:HISTORY_PAGE]
+            context["history_page"] = {
+                "trigger": wanted.trigger,
+                "page": wanted.page,
+                "older": len(entries) > HISTORY_PAGE,
+                "triggers": TRIGGERS,
+            }
         if "drift" in sections or "events" in sections:
             events = self.control.events(name)
             context["events"] = events
             context["drift"] = [e for e in events if e.get("type") == "drift"]
         return context
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Which page of History to show: a trigger to filter by ("" for all), newest page first."""
+
+    trigger: str = ""
+    page: int = 1
 
 
 def _status(view: Any) -> dict[str, Any]:

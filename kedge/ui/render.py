@@ -8,13 +8,15 @@ clear. Filters turn times, values and statuses into short readable text.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from kedge.model.values import REDACTED, Secret, Unknown, redact
+from kedge.planning.lines import is_multiline, line_diff
 
 BADGE = {
     "Synced": "ok",
@@ -50,6 +52,39 @@ def when(value: Any) -> str:
     return parsed.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def timetag(value: Any, now: datetime | None = None) -> Markup:
+    """``<time>`` saying how long ago (``5 min ago``), the absolute time and zone on hover."""
+    if not value:
+        return Markup("")
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return Markup("<time>{}</time>").format(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    absolute = parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(text, absolute, ago(parsed, now))
+
+
+def ago(then: datetime, now: datetime | None = None) -> str:
+    seconds = ((now or datetime.now(UTC)) - then).total_seconds()
+    if seconds < 0:
+        return "just now" if seconds > -60 else "in the future"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return f"{int(seconds)} s ago" if seconds >= 1 else "just now"
+
+
+def lines(change: Any) -> list[tuple[str, str]]:
+    """A diff entry's before/after as line-by-line marks when they are multi-line text, else []."""
+    if not isinstance(change, dict):
+        return []
+    before, after = change.get("before"), change.get("after")
+    return line_diff(before, after) if is_multiline(before, after) else []
+
+
 def show(value: Any) -> str:
     """A spec or diff value as one short line of JSON."""
     if isinstance(value, Secret):
@@ -77,7 +112,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=when, show=show, badge=badge, short=short)
+    env.filters.update(when=when, show=show, badge=badge, short=short, timetag=timetag, lines=lines)
     return env
 
 

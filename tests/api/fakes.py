@@ -296,10 +296,13 @@ class FakeControlPlane:
         self._publish("app", name, view)
 
     # -- read views ------------------------------------------------------------------------------
-    def history(self, name: str) -> list[dict[str, Any]]:
+    def history(
+        self, name: str, *, trigger: str | None = None, limit: int = 500, offset: int = 0
+    ) -> list[dict[str, Any]]:
         with self._lock:
             self._view(name)
-            return [dict(h) for h in self._history[name]]
+            entries = [dict(h) for h in self._history[name] if trigger is None or h.get("trigger") == trigger]
+            return entries[offset : offset + limit]
 
     def events(self, name: str) -> list[dict[str, Any]]:
         with self._lock:

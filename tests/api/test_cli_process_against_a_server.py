@@ -60,6 +60,10 @@ def test_a_refused_token_prints_one_message(server: dict[str, str], tokens: dict
     lines = [x for x in refused.stderr.splitlines() if x.strip()]
     assert len(lines) == 1, refused
     assert "refused the token" in lines[0] and tokens["revoked"] not in refused.stderr
+    too_low = kedge("app", "sync", "web", **{**server, "KEDGE_TOKEN": tokens["viewer"]})
+    assert too_low.exit_code == 1
+    assert len([x for x in too_low.stderr.splitlines() if x.strip()]) == 1, too_low
+    assert "role is too low" in too_low.stderr
 
 
 def test_audit_verify_works_against_a_server(

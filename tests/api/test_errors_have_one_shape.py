@@ -40,7 +40,7 @@ def test_framework_and_route_errors_share_the_shape(
 def test_a_bug_in_the_control_plane_is_a_500_that_reveals_nothing(
     client: TestClient, control: FakeControlPlane, tokens: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    def broken(name: str) -> list:  # type: ignore[type-arg]
+    def broken(name: str, **_: object) -> list:  # type: ignore[type-arg]
         raise RuntimeError(f"connect failed for postgres://app:{CANARY}@db/app")
 
     control.history = broken  # type: ignore[method-assign]

@@ -46,7 +46,7 @@ def test_unknown_profile_is_a_config_error(aws):
 def test_assume_role_per_provider_config(aws):
     client = aws.connect(roleARN="arn:aws:iam::123456789012:role/deployer")
     identity = client.ctx.client("sts").get_caller_identity()
-    assert ":assumed-role/deployer/kedge" in identity["Arn"]
+    assert ":assumed-role/deployer/shop" in identity["Arn"]  # the session is named after the app
     plain = aws.connect(provider_config="plain")
     assert "assumed-role" not in plain.ctx.client("sts").get_caller_identity()["Arn"]
 

@@ -21,6 +21,8 @@ KINDS = [
     "KMSKey",
     "Route53Zone",
     "Route53Record",
+    "MachineDeployment",
+    "CloudFormationStack",
 ]
 
 

@@ -53,6 +53,8 @@ def test_apply_of_a_saved_plan_applies_it_without_asking(app: Path, tmp_path: Pa
     assert SECRET not in plan_file.read_text(), "a saved plan holds no secret values"
     assert not (tmp_path / "files").exists()
 
+    mixed = kedge("apply", plan_file, "--prune", MOTD_TEXT=SECRET)
+    assert mixed.exit_code == 1 and "saved plan" in mixed.stderr and "--prune" in mixed.stderr
     applied = kedge("apply", plan_file, MOTD_TEXT=SECRET)  # stdin is empty: no question is asked
     assert applied.exit_code == 0, applied
     assert (tmp_path / "files" / "motd").read_text() == SECRET

@@ -85,7 +85,7 @@ CASES = [
     Case(
         "an unknown core kind",
         "apiVersion: kedge.dev/v1\nkind: Provider\nmetadata: {name: a}\nspec: {}\n",
-        "core kinds: Application, Policy, ProviderConfig, ServerConfig",
+        "core kinds: Application, Composition, Definition, Policy, ProviderConfig, ServerConfig",
         2,
         "kind",
     ),

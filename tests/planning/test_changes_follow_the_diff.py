@@ -30,11 +30,11 @@ CASES = [
     ),
     Case(
         "create-again-when-deleted-outside",
-        "an owned object deleted behind Kedge's back is created again",
+        "an owned object deleted behind Kedge's back is created again, and that is drift (missing)",
         desired=[A],
         observed=world((A, GONE)),
         inventory=[entry(A)],
-        want=[W("create", "Thing/a")],
+        want=[W("create", "Thing/a", drift=True)],
     ),
     Case(
         "create-file-by-path",

@@ -85,10 +85,10 @@ CASES = [
     ),
     Case(
         "adopt-equal-is-noop",
-        "adopting an object that already matches changes nothing but ownership",
+        "adopting an object that already matches changes nothing but ownership: a record-only change",
         desired=[A_ADOPT],
         observed=world((A_ADOPT, seen(owner=None, zone="z1", size=2))),
-        want=[W("noop", "Thing/a", adopt=True)],
+        want=[W("record", "Thing/a", adopt=True)],
     ),
     Case(
         "adopt-differs-is-update",
@@ -106,11 +106,11 @@ CASES = [
     ),
     Case(
         "owned-via-owners-map",
-        "the store says this app owns it: no conflict, no adoption",
+        "the store says this app owns it: no conflict, no adoption; the inventory learns of it",
         desired=[A],
         observed=world((A, seen(owner=None, zone="z1", size=2))),
         owners={A.identity(): APP},
-        want=[W("noop", "Thing/a")],
+        want=[W("record", "Thing/a")],
     ),
     Case(
         "owned-via-mark-after-store-loss",
@@ -121,11 +121,12 @@ CASES = [
     ),
     Case(
         "intent-recovers-unmarked-object",
-        "kill -9 after create, before the inventory write: the intent makes it ours, no second create",
+        "kill -9 after create, before the inventory write: the intent makes it ours, no second create; "
+        "the inventory entry is recorded",
         desired=[A],
         observed=world((A, seen(owner=None, zone="z1", size=2))),
         intents=[A.identity()],
-        want=[W("noop", "Thing/a")],
+        want=[W("record", "Thing/a")],
     ),
     Case(
         "intent-recovers-and-updates",

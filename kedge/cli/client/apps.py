@@ -148,6 +148,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         for v in views:
             st, src = v.get("status") or {}, (v.get("spec") or {}).get("source") or {}
             name = output.escape(v["name"]) + (" [dim](suspended)[/]" if st.get("suspended") else "")
+            if st.get("pinnedRevision"):
+                name += f" [magenta](pinned to {output.short(st['pinnedRevision'])})[/]"
             rows.append(
                 [
                     name,
@@ -177,6 +179,18 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             ("Sync", paint(st.get("sync"))),
             ("Health", paint(st.get("health"))),
             ("Suspended", "yes" if st.get("suspended") else "no"),
+            *(
+                [
+                    (
+                        "Pinned",
+                        f"[magenta]Pinned to {output.escape(str(st['pinnedRevision']))}[/] [dim]by a "
+                        "rollback: new commits wait; unpin with: "
+                        f"kedge app resume {output.escape(view['name'])}[/]",
+                    )
+                ]
+                if st.get("pinnedRevision")
+                else []
+            ),
             ("Applied", output.short(st.get("lastAppliedRevision")) or "-"),
             ("Attempted", output.short(st.get("lastAttemptedRevision")) or "-"),
             (
@@ -257,20 +271,40 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         with connect(server, token) as api:
             plan = api.get(app_path(name, "diff"))
         changes = [c for c in plan.get("changes") or [] if c.get("action") != "noop" or c.get("diff")]
+        errors = [d for d in plan.get("diagnostics") or [] if d.get("severity") == "error"]
         if fmt is Format.json:
             output.print_json(plan)
+        elif errors:  # never "No changes" when nothing could be compared
+            for d in errors:
+                where = f"{d['file']}:{d['line']}: " if d.get("file") and d.get("line") else ""
+                output.err.print(f"[bold red]error:[/] {output.escape(where + str(d.get('message')))}")
         else:
             _print_plan(changes, plan.get("summary") or {})
+        if errors:
+            raise typer.Exit(1)
         raise typer.Exit(2 if detailed_exitcode and changes else 0)
 
     @apps.command("history")
     @handle
     def history(
-        name: NameArg, server: ServerOpt = None, token: TokenOpt = None, fmt: OutOpt = Format.text
+        name: NameArg,
+        trigger: Annotated[
+            str | None,
+            typer.Option(
+                "--trigger", help="Only entries of this trigger (commit, drift, manual, rollback, webhook)."
+            ),
+        ] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="Entries per page.")] = 50,
+        page: Annotated[int, typer.Option("--page", min=1, help="Page number, 1 is the newest.")] = 1,
+        server: ServerOpt = None,
+        token: TokenOpt = None,
+        fmt: OutOpt = Format.text,
     ) -> None:
-        """List an app's syncs and rollbacks, newest first."""
+        """List an app's syncs, failed attempts and rollbacks, newest first."""
         with connect(server, token) as api:
-            entries = api.get(app_path(name, "history"))
+            entries = api.get(
+                app_path(name, "history"), trigger=trigger, limit=limit, offset=(page - 1) * limit
+            )
         if fmt is Format.json:
             output.print_json(entries)
             return
@@ -278,7 +312,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             output.out.print("Never synced.")
             return
         output.columns(
-            ["ID", "REVISION", "TRIGGER", "ACTOR", "RESULT", "STARTED", "FINISHED"],
+            ["ID", "REVISION", "TRIGGER", "ACTOR", "RESULT", "STARTED", "FINISHED", "MESSAGE"],
             [
                 [
                     str(h.get("id")),
@@ -288,6 +322,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                     paint(h.get("result")),
                     _time(h.get("startedAt")),
                     _time(h.get("finishedAt")),
+                    output.escape(str(h.get("message") or "")[:120]),
                 ]
                 for h in entries
             ],
@@ -410,13 +445,14 @@ def _print_plan(changes: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{output.escape(str(c.get('name')))}[/] [dim]({output.escape(str(c.get('action')) + reason)})[/]"
         )
         for d in c.get("diff") or []:
-            output.out.print(
-                f"      [yellow]~[/] {output.escape(str(d.get('path')))}: "
-                f"{output.escape(output.fmt(d.get('before')))} [dim]->[/] "
-                f"{output.escape(output.fmt(d.get('after')))}"
-            )
+            for line in output.field_lines(str(d.get("path")), d.get("before"), d.get("after"), _plain):
+                output.out.print(output.escape(line))
     counts = ", ".join(f"{summary.get(k, 0)} to {k}" for k in ("create", "update", "replace", "delete"))
     output.out.print(f"[bold]Plan:[/] {counts}.")
+
+
+def _plain(text: str, style: str) -> str:
+    return text
 
 
 def _time(value: Any) -> str:

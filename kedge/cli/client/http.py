@@ -130,13 +130,12 @@ def _error(response: httpx.Response) -> ServerError:
     if status == 401:
         # One message: what the server said adds nothing to "your token was refused".
         return ServerError(status, code, HINTS[status])
-    lines = [f"{message} ({status} {code})"]
+    hint = f": {HINTS[status]}" if status in HINTS else ""
+    lines = [f"{message} ({status} {code}){hint}"]
     details = body.get("details")
     if isinstance(details, list):
         for item in details[:20]:
             if isinstance(item, dict):
                 where = item.get("field") or item.get("file") or ""
                 lines.append(f"  {where}: {item.get('message', '')}".rstrip())
-    if status in HINTS:
-        lines.append(HINTS[status])
     return ServerError(status, code, "\n".join(lines))

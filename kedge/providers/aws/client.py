@@ -8,6 +8,7 @@ calls AWS cannot batch. Local checks run before any call that would change somet
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,8 +18,10 @@ from kedge.model.values import redact_text, secret_values
 from kedge.providers.aws.errors import aws_errors
 from kedge.providers.aws.kinds import HANDLERS
 from kedge.providers.aws.kinds.base import Context, Handler
+from kedge.providers.aws.objects import S3Objects
 from kedge.providers.aws.session import AwsSession
-from kedge.providers.base import Applied, FieldChange, Target
+from kedge.providers.aws.watch import QueueWatch
+from kedge.providers.base import Applied, FieldChange, Target, WatchEvent
 
 
 class AwsClient:
@@ -76,6 +79,17 @@ class AwsClient:
         with _scrubbed(target):
             handler.check(target)
         return handler.calls(target, observed, diff)
+
+    def objects(self, target: Target) -> S3Objects:
+        """The objects of an S3Bucket, for the cross-cloud copier (kedge.providers.objects)."""
+        if target.key.kind != "S3Bucket":
+            raise ConfigError(f"{target.key}: only an S3Bucket holds objects to copy")
+        self._handler(target.key.kind).check(target)
+        return S3Objects(self.session.client("s3"), target.external_id)
+    def watch(self, stop: threading.Event | None = None) -> Iterator[WatchEvent]:
+        """Change events from ``settings.eventQueue`` (see ``kedge.providers.aws.watch``)."""
+        queue = self.session.settings.event_queue
+        return QueueWatch(self.session, queue).watch(stop) if queue else iter(())
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -137,7 +137,8 @@ def translate(
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ProviderError(
             f"{place}: no usable AWS credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-            "the ProviderConfig's profile, or run where an instance or container role is available"
+            "the ProviderConfig's profile, or run where an instance or container role is available",
+            code="CredentialsMissing",
         )
     if isinstance(exc, NoRegionError):
         return ConfigError(f"{place}: no AWS region: set settings.region in the ProviderConfig")
@@ -172,16 +173,18 @@ def translate(
     if code in CREDENTIALS:
         return ProviderError(
             f"{place}: AWS refused the credentials ({code}): {message}. Refresh or replace them "
-            "(expired session token, wrong key, or clock skew)"
+            "(expired session token, wrong key, or clock skew)",
+            code=code,
         )
     if code in DENIED or status == 403:
         return ProviderError(
             f"{place}: access denied ({code or status}): {message}. Grant the permission to the "
-            "identity Kedge runs as"
+            "identity Kedge runs as",
+            code=code or "AccessDenied",
         )
     if code in INVALID:
-        return ConfigError(f"{place}: AWS refused the value ({code}): {message}")
-    return ProviderError(f"{place}: {code or status}: {message}")
+        return ConfigError(f"{place}: AWS refused the value ({code}): {message}", code=code)
+    return ProviderError(f"{place}: {code or status}: {message}", code=code or None)
 
 
 @contextmanager

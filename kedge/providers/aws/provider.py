@@ -19,5 +19,5 @@ class AwsProvider:
 
     def connect(self, settings: Mapping[str, Any], context: ConnectContext) -> AwsClient:
         where = f"ProviderConfig {context.provider_config}"
-        session = AwsSession(AwsSettings.parse(settings, where), where)
+        session = AwsSession(AwsSettings.parse(settings, where), where, context.app)
         return AwsClient(session, context.app, context.provider_config)

@@ -34,6 +34,7 @@ from kedge.providers.base import Applied, ConnectContext, FieldChange, Target, W
 from kedge.providers.local import files
 from kedge.providers.local.kinds import DIRECTORY, FILE, KINDS, format_mode, parse_mode
 from kedge.providers.local.paths import Parts, Walker, open_parent, parse_path
+from kedge.providers.local.stale import sweep
 
 
 def _scrubbed(target: Target, exc: Exception) -> Exception:
@@ -93,6 +94,7 @@ class LocalClient:
         self.context = context
         self.fsync = fsync
         self._watched: dict[str, str] = {}  # relative path -> kind, for ``watch``
+        sweep(self.root)  # temporary files of killed writers: Kedge's debris, not managed objects
 
     # -- observe -------------------------------------------------------------------------
 

@@ -145,5 +145,6 @@ class PostgresClient:
             return
         raise ConfigError(
             f"{label(target)}: refusing a destructive change: {'; '.join(reasons)}. "
-            f'Add the annotation {ALLOW_DESTRUCTIVE}: "true" to the resource to allow it.'
+            f'Add the annotation {ALLOW_DESTRUCTIVE}: "true" to the resource to allow it.',
+            code="DestructiveChange",
         )

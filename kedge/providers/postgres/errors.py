@@ -64,7 +64,9 @@ def connection_error(exc: psycopg.OperationalError, where: str, secrets: Iterabl
     text = str(exc)
     auth = _AUTH.search(text)
     if auth:
-        return ProviderError(f"postgres {where}: authentication failed for user {auth.group(1)!r}")
+        return ProviderError(
+            f"postgres {where}: authentication failed for user {auth.group(1)!r}", code="AuthenticationFailed"
+        )
     if "refused" in text or "timeout expired" in text or "could not connect" in text:
         reason = "connection refused" if "refused" in text else "could not connect"
         return TemporaryError(f"postgres {where}: {reason}; is the server running?")
@@ -85,8 +87,10 @@ def statement_error(exc: psycopg.Error, label: str, field: str, secrets: Iterabl
         return TemporaryError(f"{place}: {message}")
     if isinstance(exc, psycopg.OperationalError):
         return TemporaryError(f"{place}: connection lost: {message}")
+    # The SQLSTATE is the code: stable, documented by PostgreSQL, never read from the message.
+    code = f"SQLSTATE{exc.sqlstate}" if exc.sqlstate else None
     if isinstance(exc, pgerrors.InsufficientPrivilege):
-        return ProviderError(f"{place}: permission denied: {message}")
+        return ProviderError(f"{place}: permission denied: {message}", code=code)
     if isinstance(exc, pgerrors.DependentObjectsStillExist):
-        return ProviderError(f"{place}: {message}; reassign or drop the dependent objects first")
-    return ProviderError(f"{place}: {message}")
+        return ProviderError(f"{place}: {message}; reassign or drop the dependent objects first", code=code)
+    return ProviderError(f"{place}: {message}", code=code)

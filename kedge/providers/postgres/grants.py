@@ -6,6 +6,11 @@ is missing is granted, what is extra is revoked, so ``privileges: []`` for PUBLI
 closes the CONNECT/TEMPORARY that every new database gives PUBLIC. ACLs are read with
 ``aclexplode`` in one query per kind of object per database. Grants carry no ownership mark
 (PostgreSQL cannot comment on an ACL entry): a Grant is recognised by its content.
+
+A Grant to the object's owner is the exception to "exact": an owner holds every privilege
+implicitly (PostgreSQL shows them in the ACL as soon as any grant is made) and may grant itself
+any it lost, so for the owner the list says what it holds at least; Kedge grants what is missing
+and never revokes the rest.
 """
 
 from __future__ import annotations
@@ -34,25 +39,28 @@ _ACL = (
     "(SELECT oid FROM pg_roles WHERE rolname = ANY(%(grantees)s))) a ON true"
 )
 _DATABASES = f"""
-SELECT d.datname, NULL, {_GRANTEE}, a.privilege_type, a.is_grantable FROM pg_database d
+SELECT d.datname, NULL, {_GRANTEE}, a.privilege_type, a.is_grantable, pg_get_userbyid(d.datdba)
+FROM pg_database d
 {_ACL.format(acl="coalesce(d.datacl, acldefault('d', d.datdba))")}
 WHERE d.datname = ANY(%(names)s)"""
 _SCHEMAS = f"""
-SELECT n.nspname, NULL, {_GRANTEE}, a.privilege_type, a.is_grantable FROM pg_namespace n
+SELECT n.nspname, NULL, {_GRANTEE}, a.privilege_type, a.is_grantable, pg_get_userbyid(n.nspowner)
+FROM pg_namespace n
 {_ACL.format(acl="coalesce(n.nspacl, acldefault('n', n.nspowner))")}
 WHERE n.nspname = ANY(%(names)s)"""
 _RELACL = (
     "coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::\"char\", c.relowner))"
 )
 _RELATIONS = f"""
-SELECT n.nspname, c.relname || ':' || c.relkind::text, {_GRANTEE}, a.privilege_type, a.is_grantable
+SELECT n.nspname, c.relname || ':' || c.relkind::text, {_GRANTEE}, a.privilege_type, a.is_grantable,
+       pg_get_userbyid(c.relowner)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 {_ACL.format(acl=_RELACL)}
 WHERE n.nspname = ANY(%(names)s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-UNION ALL SELECT n.nspname, '', NULL, NULL, NULL FROM pg_namespace n WHERE n.nspname = ANY(%(names)s)"""
+UNION ALL SELECT n.nspname, '', NULL, NULL, NULL, NULL FROM pg_namespace n WHERE n.nspname = ANY(%(names)s)"""
 _DEFAULTS = f"""
 SELECT pg_get_userbyid(d.defaclrole) || ':' || coalesce(n.nspname, '') || ':' || d.defaclobjtype::text, NULL,
-       {_GRANTEE}, a.privilege_type, a.is_grantable
+       {_GRANTEE}, a.privilege_type, a.is_grantable, NULL
 FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
 {_ACL.format(acl="d.defaclacl")}"""
 _MEMBERS = """
@@ -154,6 +162,8 @@ _ON = {"database", "schema", "table", "allTablesInSchema", "sequence", "role", "
 
 # held[(scope, object)][grantee][privilege] = grantable
 Held = dict[tuple[str, str], dict[str, dict[str, bool]]]
+# Under this key (never a valid role name) ``Held`` keeps the owner of each object.
+_OWNER = " owner"
 
 
 class GrantHandler(Handler):
@@ -217,10 +227,13 @@ class GrantHandler(Handler):
             query, names = _DEFAULTS, []
         held: Held = defaultdict(lambda: defaultdict(dict))
         params = {"names": names, "grantees": grantees}
-        for scope, obj, grantee, privilege, grantable in self.conns.query(db, query, params, "Grant"):  # type: ignore[arg-type]
+        rows = self.conns.query(db, query, params, "Grant")  # type: ignore[arg-type]
+        for scope, obj, grantee, privilege, grantable, owner in rows:
             entry = held[(scope, obj or "")]
             if grantee is not None:
                 entry[grantee][privilege] = grantable
+            if owner is not None:
+                entry[_OWNER] = {owner: False}
         return held
 
     def _objects(self, g: GrantSpec, held: Held) -> list[tuple[str, str]] | None:
@@ -252,6 +265,10 @@ class GrantHandler(Handler):
         if keys is None:
             return Observation.missing()
         sets = [held[k].get(g.grantee, {}) if k in held else self._builtin_default(g) for k in keys]
+        if keys and all(g.grantee in held.get(k, {}).get(_OWNER, {}) for k in keys):
+            # The owner holds every privilege implicitly and can take back any it loses: a Grant
+            # to the owner says what it holds at least, and its other privileges are not drift.
+            sets = [{p: v for p, v in s.items() if p in g.privileges} for s in sets]
         union = set().union(*sets) if sets else set()
         inter = set.intersection(*(set(s) for s in sets)) if sets else set(g.privileges)
         if not union and g.privileges and sets:

@@ -257,7 +257,12 @@ def _kind(
 
 KINDS: dict[str, KindSpec] = {
     "Role": _kind(
-        "Role", ROLE, ROLE["description"], {"name": "the role name"}, sensitive=frozenset({"password"})
+        "Role",
+        ROLE,
+        ROLE["description"],
+        {"name": "the role name"},
+        sensitive=frozenset({"password"}),
+        name_refs={"memberOf": "Role"},
     ),
     "Database": _kind(
         "Database",
@@ -265,6 +270,7 @@ KINDS: dict[str, KindSpec] = {
         DATABASE["description"],
         {"name": "the database name"},
         replace_on=frozenset({"encoding"}),
+        name_refs={"owner": "Role"},
     ),
     "Schema": _kind(
         "Schema",
@@ -272,6 +278,7 @@ KINDS: dict[str, KindSpec] = {
         SCHEMA["description"],
         {"name": "the schema name", "database": "the database holding it"},
         replace_on=frozenset({"database"}),
+        name_refs={"database": "Database", "owner": "Role"},
     ),
     "Grant": _kind(
         "Grant",
@@ -279,6 +286,7 @@ KINDS: dict[str, KindSpec] = {
         GRANT["description"],
         {"role": "the grantee", "database": "the database", "schema": "the schema, if any"},
         replace_on=frozenset({"on", "role", "database"}),
+        name_refs={"role": "Role", "database": "Database", "schema": "Schema", "objects": ("Table", "Role")},
     ),
     "Extension": _kind(
         "Extension",
@@ -286,12 +294,14 @@ KINDS: dict[str, KindSpec] = {
         EXTENSION["description"],
         {"name": "the extension name", "version": "the installed version", "database": "the database"},
         replace_on=frozenset({"database"}),
+        name_refs={"database": "Database", "schema": "Schema"},
     ),
     "Table": _kind(
         "Table",
         TABLE,
         TABLE["description"],
         {"name": "the table name", "qualifiedName": "schema.table", "database": "the database holding it"},
+        name_refs={"database": "Database", "schema": "Schema"},
     ),
 }
 

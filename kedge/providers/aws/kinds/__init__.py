@@ -1,9 +1,11 @@
 """One module per AWS service; ``HANDLERS`` maps each kind name to its handler class."""
 
 from kedge.providers.aws.kinds.base import Handler
+from kedge.providers.aws.kinds.cloudformation import CloudFormationStack
 from kedge.providers.aws.kinds.dynamodb import DynamoDBTable
 from kedge.providers.aws.kinds.iam import IAMPolicy, IAMRole
 from kedge.providers.aws.kinds.kms import KMSKey
+from kedge.providers.aws.kinds.machinedeployment import MachineDeployment
 from kedge.providers.aws.kinds.route53 import Route53Record, Route53Zone
 from kedge.providers.aws.kinds.s3 import S3Bucket
 from kedge.providers.aws.kinds.securitygroup import SecurityGroup
@@ -27,6 +29,8 @@ HANDLERS: dict[str, type[Handler]] = {
         KMSKey,
         Route53Zone,
         Route53Record,
+        MachineDeployment,
+        CloudFormationStack,
     )
 }
 

@@ -22,6 +22,7 @@ from kedge.providers.aws import tags as tagging
 from kedge.providers.aws.errors import aws_errors
 from kedge.providers.aws.session import AwsSession
 from kedge.providers.base import Applied, FieldChange, Target
+from kedge.providers.steps import Steps
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -127,6 +128,10 @@ class Handler(ABC):
     def errors(self, target: Target, operation: str, field: str | None = None) -> Iterator[None]:
         with aws_errors(f"{target.key}: {operation}", field, secret_values(target.spec)):
             yield
+
+    def run(self, target: Target, steps: Steps) -> None:
+        """Run ``steps`` in order; a failure names the resource, the call and the spec field."""
+        steps.run(lambda step: self.errors(target, step.name.split(":", 1)[-1], step.field))
 
     def config_error(self, target: Target, field: str | None, message: str) -> ConfigError:
         """A refusal naming the resource and field; spec values quoted in it are scrubbed."""

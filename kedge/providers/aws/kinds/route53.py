@@ -82,6 +82,7 @@ RECORD_SPEC = KindSpec(
     },
     outputs={"fqdn": "the record's name", "zone": "id of its hosted zone"},
     replace_on=frozenset({"zone", "name", "type"}),
+    name_refs={"zone": "Route53Zone"},
 )
 
 

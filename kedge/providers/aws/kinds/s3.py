@@ -21,6 +21,7 @@ from kedge.providers.aws import tags as tagging
 from kedge.providers.aws.errors import is_code
 from kedge.providers.aws.kinds.base import API_VERSION, Handler, top_fields
 from kedge.providers.base import Applied, FieldChange, Target
+from kedge.providers.steps import Steps
 
 PAB_FIELDS = {
     "blockPublicAcls": "BlockPublicAcls",
@@ -262,81 +263,101 @@ class S3Bucket(Handler):
         return state
 
     # -- create / update / delete ---------------------------------------------------------
+    # One list of steps per change: ``calls`` (the plan) shows the names of the very steps that
+    # ``create`` and ``update`` run.
+    CONFIGURED = ("tags", "publicAccessBlock", "encryption", "versioning", "policy")
+
     def create(self, target: Target) -> Applied:
-        s3, bucket, desired = self._s3(), target.external_id, self.desired(target)
-        config: dict[str, Any] = {"Tags": tagging.to_list(self.desired_tags(target))}
-        if self.ctx.region != "us-east-1":
-            config["LocationConstraint"] = self.ctx.region
-        with self.errors(target, "CreateBucket"):
-            try:
-                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=config)
-            except Exception as exc:
-                if is_code(exc, ["BucketAlreadyExists"]):
-                    raise ConflictError(
-                        f"{target.key}: the bucket name {bucket} is taken by another "
-                        "AWS account; choose another name"
-                    ) from None
-                if not is_code(exc, ["BucketAlreadyOwnedByYou"]):
-                    raise
-        self._configure(
-            target,
-            desired,
-            {"tags", "publicAccessBlock", "encryption", "versioning", "policy"},
-            creating=True,
-        )
-        return Applied(self._outputs(bucket, self.ctx.region))
+        self.run(target, self._create_steps(target))
+        return Applied(self._outputs(target.external_id, self.ctx.region))
 
     def update(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Applied:
+        self.run(target, self._update_steps(target, observed, diff))
+        return Applied(self._outputs(target.external_id, self.ctx.region))
+
+    def calls(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> list[str]:
+        if not observed.exists:
+            return self._create_steps(target).names()
+        return self._update_steps(target, observed, diff).names()
+
+    def _create_steps(self, target: Target) -> Steps:
+        steps = Steps()
+        steps.add("s3:CreateBucket", lambda: self._create_bucket(target))
+        self._configure(steps, target, self.desired(target), set(self.CONFIGURED), creating=True)
+        return steps
+
+    def _update_steps(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Steps:
         fields = top_fields(diff)
         if self.needs_tags(observed, diff):
             fields.add("tags")
-        self._configure(target, self.desired(target), fields, creating=False)
-        return Applied(self._outputs(target.external_id, self.ctx.region))
+        steps = Steps()
+        self._configure(steps, target, self.desired(target), fields, creating=False)
+        return steps
 
-    def _configure(self, target: Target, desired: dict[str, Any], fields: set[str], creating: bool) -> None:
+    def _create_bucket(self, target: Target) -> None:
+        bucket = target.external_id
+        config: dict[str, Any] = {"Tags": tagging.to_list(self.desired_tags(target))}
+        if self.ctx.region != "us-east-1":
+            config["LocationConstraint"] = self.ctx.region
+        try:
+            self._s3().create_bucket(Bucket=bucket, CreateBucketConfiguration=config)
+        except Exception as exc:
+            if is_code(exc, ["BucketAlreadyExists"]):
+                raise ConflictError(
+                    f"{target.key}: the bucket name {bucket} is taken by another "
+                    "AWS account; choose another name"
+                ) from None
+            if not is_code(exc, ["BucketAlreadyOwnedByYou"]):
+                raise
+
+    def _configure(
+        self, steps: Steps, target: Target, desired: dict[str, Any], fields: set[str], creating: bool
+    ) -> None:
         """One call per field, in an order that keeps the bucket closed while it is configured:
         the public access block before the policy it guards."""
         s3, bucket = self._s3(), target.external_id
         if "tags" in fields:
-            with self.errors(target, "PutBucketTagging", "tags"):
-                s3.put_bucket_tagging(
-                    Bucket=bucket, Tagging={"TagSet": tagging.to_list(self.desired_tags(target))}
-                )
+            tag_set = {"TagSet": tagging.to_list(self.desired_tags(target))}
+            steps.add(
+                "s3:PutBucketTagging", lambda: s3.put_bucket_tagging(Bucket=bucket, Tagging=tag_set), "tags"
+            )
         if "publicAccessBlock" in fields:
             pab = desired["publicAccessBlock"]
-            with self.errors(target, "PutPublicAccessBlock", "publicAccessBlock"):
-                s3.put_public_access_block(
-                    Bucket=bucket,
-                    PublicAccessBlockConfiguration={v: bool(pab[k]) for k, v in PAB_FIELDS.items()},
-                )
+            block = {v: bool(pab[k]) for k, v in PAB_FIELDS.items()}
+            steps.add(
+                "s3:PutPublicAccessBlock",
+                lambda: s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block),
+                "publicAccessBlock",
+            )
         if "encryption" in fields:
             enc = desired["encryption"]
             default: dict[str, Any] = {"SSEAlgorithm": enc["algorithm"]}
             if enc.get("kmsKeyId"):
                 default["KMSMasterKeyID"] = enc["kmsKeyId"]
-            with self.errors(target, "PutBucketEncryption", "encryption"):
-                s3.put_bucket_encryption(
-                    Bucket=bucket,
-                    ServerSideEncryptionConfiguration={
-                        "Rules": [
-                            {
-                                "ApplyServerSideEncryptionByDefault": default,
-                                "BucketKeyEnabled": bool(enc["bucketKey"]),
-                            }
-                        ]
-                    },
-                )
+            rule = {"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bool(enc["bucketKey"])}
+            steps.add(
+                "s3:PutBucketEncryption",
+                lambda: s3.put_bucket_encryption(
+                    Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [rule]}
+                ),
+                "encryption",
+            )
         if "versioning" in fields and (desired["versioning"] or not creating):
-            status = "Enabled" if desired["versioning"] else "Suspended"
-            with self.errors(target, "PutBucketVersioning", "versioning"):
-                s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": status})
+            status = {"Status": "Enabled" if desired["versioning"] else "Suspended"}
+            steps.add(
+                "s3:PutBucketVersioning",
+                lambda: s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration=status),
+                "versioning",
+            )
         if "policy" in fields:
             document = desired.get("policy")
-            with self.errors(target, "PutBucketPolicy" if document else "DeleteBucketPolicy", "policy"):
-                if document is not None:
-                    s3.put_bucket_policy(Bucket=bucket, Policy=policies.to_json(document))
-                elif not creating:
-                    s3.delete_bucket_policy(Bucket=bucket)
+            if document is not None:
+                text = policies.to_json(document)
+                steps.add(
+                    "s3:PutBucketPolicy", lambda: s3.put_bucket_policy(Bucket=bucket, Policy=text), "policy"
+                )
+            elif not creating:
+                steps.add("s3:DeleteBucketPolicy", lambda: s3.delete_bucket_policy(Bucket=bucket), "policy")
 
     def delete(self, target: Target, observed: Observation) -> None:
         s3, bucket = self._s3(), target.external_id
@@ -364,22 +385,3 @@ class S3Bucket(Handler):
                 ]
                 if objects:
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-
-    def calls(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> list[str]:
-        if not observed.exists:
-            return [
-                "s3:CreateBucket",
-                "s3:PutBucketTagging",
-                "s3:PutPublicAccessBlock",
-                "s3:PutBucketEncryption",
-                "s3:PutBucketVersioning",
-                "s3:PutBucketPolicy",
-            ]
-        names = {
-            "tags": "PutBucketTagging",
-            "publicAccessBlock": "PutPublicAccessBlock",
-            "encryption": "PutBucketEncryption",
-            "versioning": "PutBucketVersioning",
-            "policy": "PutBucketPolicy",
-        }
-        return [f"s3:{names[f]}" for f in sorted(top_fields(diff)) if f in names]

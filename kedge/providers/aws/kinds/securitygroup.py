@@ -95,6 +95,7 @@ SPEC = KindSpec(
     },
     outputs={"id": "security group id (sg-...)", "arn": "ARN of the group", "name": "group name"},
     replace_on=frozenset({"vpc", "groupName", "description"}),
+    name_refs={"vpc": "VPC"},
 )
 
 

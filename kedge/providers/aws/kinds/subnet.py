@@ -48,6 +48,7 @@ SUBNET_SPEC = KindSpec(
         "vpcId": "id of its VPC",
     },
     replace_on=frozenset({"vpc", "cidrBlock", "availabilityZone"}),
+    name_refs={"vpc": "VPC"},
 )
 
 
