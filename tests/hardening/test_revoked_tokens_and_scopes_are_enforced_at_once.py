@@ -25,6 +25,8 @@ def test_the_stream_of_a_revoked_token_stops_at_once(make_controller, repo, root
                 201,
             )
             reader.wait_for("sync", timeout=15, app="web")
+            # The sync's own status event closes the reconcile: whatever comes later is news.
+            reader.wait_for("app", timeout=15, app="web")
             assert http.delete("/api/v1/tokens/watcher").status_code == 204
             seen = len(reader.raw)
             # Events keep coming (a commit is synced): none may reach the revoked token.
