@@ -144,6 +144,36 @@ class PlanView(View):
     diagnostics: list[dict[str, Any]] = []
 
 
+class CostComponent(View):
+    name: str
+    unit: str
+    quantity: float
+    price: float = Field(description="Currency per unit (list price)")
+    monthly: float
+
+
+class ResourceCost(View):
+    apiVersion: str
+    kind: str
+    name: str
+    monthly: float
+    components: list[CostComponent] = []
+
+
+class Unpriced(View):
+    kind: str
+    name: str
+    reason: str
+
+
+class CostView(View):
+    currency: str
+    total: float = Field(description="Monthly, 730 hours a month, list prices")
+    resources: list[ResourceCost] = []
+    unpriced: list[Unpriced] = []
+    diagnostics: list[dict[str, Any]] = []
+
+
 class AuditEntry(View):
     seq: int
     time: str

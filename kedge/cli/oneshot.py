@@ -99,6 +99,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
             from kedge.planning.policy import compile_policies
 
             rendered.diagnostics.extend(compile_policies(policies)[1])
+        from kedge.cost import check_usage
+
+        rendered.diagnostics.extend(check_usage(rendered.resources))
         if fmt is Format.json:
             output.print_json(
                 {"valid": rendered.ok, "diagnostics": [d.to_json() for d in rendered.diagnostics]}
@@ -258,6 +261,9 @@ def _show_plan(run: "AppRun", fmt: Format) -> None:
     output.diagnostics(run.plan.diagnostics)
     if run.plan.ok:
         output.plan(run.plan)
+        from kedge.cli.cost import show_plan_cost  # cost imports this module's options
+
+        show_plan_cost(run.plan.cost)
 
 
 def _confirm() -> None:

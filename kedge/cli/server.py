@@ -22,8 +22,10 @@ from kedge.compositions import PLATFORM_KINDS, build_platform
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
+from kedge.cost import Catalog, CatalogError
 from kedge.engine import Engine
 from kedge.engine.age import decrypter_from_env
+from kedge.engine.cost import load_catalog
 from kedge.engine.platform import expander
 from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
@@ -54,6 +56,7 @@ class ServerSettings:
     local_sources: list[str] = field(default_factory=list)  # where local repoURLs are allowed
     trusted_proxies: list[str] = field(default_factory=list)  # whose X-Forwarded-For is believed
     platform: list[CoreDocument] = field(default_factory=list)  # Definitions and Compositions
+    price_catalog: str | None = None  # replaces the catalog shipped with Kedge
 
 
 def read_config(path: Path | None) -> ServerSettings:
@@ -87,6 +90,8 @@ def read_config(path: Path | None) -> ServerSettings:
                 parse_networks(settings.trusted_proxies)
             except ValueError as err:
                 raise ConfigError(f"{path}: {err}") from None
+            if spec.get("priceCatalog"):  # relative to the configuration file
+                settings.price_catalog = str(path.parent / spec["priceCatalog"])
         elif doc.kind == "ProviderConfig":
             # A relative root in the server's file is relative to that file, as in an app.
             base = (loaded.root / doc.file).parent if doc.file else loaded.root
@@ -118,6 +123,7 @@ class Server:
 
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
+        catalog = _price_catalog(settings.price_catalog)  # a bad catalog stops the start, first
         store = Store.open(settings.db)
         engine = Engine(
             store,
@@ -125,6 +131,7 @@ class Server:
             policies=settings.policies,
             checkouts=True,
             platform=expander(settings.platform, allow_declared=False),
+            catalog=catalog,
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
@@ -215,6 +222,15 @@ class Server:
                 log.error("final audit checkpoint failed: %s", err)
         self.engine.close()
         self.store.close()
+
+
+def _price_catalog(path: str | None) -> Catalog | None:
+    if path is None:
+        return None
+    try:
+        return load_catalog(path)
+    except CatalogError as err:
+        raise ConfigError(f"spec.priceCatalog: {err}", err.diagnostics) from None
 
 
 def wait_for_interrupt(on_start: Callable[[], None] | None = None) -> None:

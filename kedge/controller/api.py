@@ -86,6 +86,14 @@ class ControlPlane(Protocol):
         claim: {kind, name} | null}]"""
         ...
 
+    def cost(self, name: str) -> dict[str, Any]:
+        """The app's monthly cost per resource (``kedge cost`` JSON)."""
+        ...
+
+    def costs(self) -> dict[str, dict[str, Any]]:
+        """Each app's last planned monthly cost: ``{"before", "after", "currency"}``."""
+        ...
+
     def subscribe(self) -> Subscription: ...
 
     def webhook(self, payload: Mapping[str, Any]) -> list[str]:

@@ -38,6 +38,7 @@ from kedge.controller.spec import AppSpec, validate
 from kedge.controller.views import app_view, event_view, history_view, resources_view
 from kedge.controller.watches import Watches
 from kedge.engine import AppRun, Engine, Options
+from kedge.engine.cost import app_cost
 from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.sources import LocalSources
 from kedge.store import Store
@@ -497,6 +498,19 @@ class Controller:
             if r.result in ("failed", "skipped")
         }
         return resources_view(self._plan_now(name), failed)
+
+    def cost(self, name: str) -> dict[str, Any]:
+        """The app's monthly cost per resource, priced from its source as it is now."""
+        spec = AppSpec.parse(name, self._record(name).spec)
+        fetched = self.sources.fetch(spec)
+        try:
+            return app_cost(self.engine, name, fetched.directory)
+        finally:
+            fetched.cleanup()
+
+    def costs(self) -> dict[str, dict[str, Any]]:
+        """Each app's last planned monthly cost (``{"before", "after", "currency"}``)."""
+        return dict(self.reconciler.costs)
 
     def subscribe(self) -> Subscription:
         return self.bus.subscribe()

@@ -32,6 +32,13 @@ class Metrics:
         self.git_requests = Counter(
             "kedge_git_requests_total", "Requests to git remotes", ["type"], registry=self.registry
         )
+        self._cost = Gauge(
+            "kedge_app_monthly_cost",
+            "Estimated monthly cost of each app as declared, from list prices (docs/cost.md)",
+            ["app", "currency"],
+            registry=self.registry,
+        )
+        self._currency: dict[str, str] = {}
         self._labels: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -50,6 +57,17 @@ class Metrics:
             old = self._labels.pop(app, None)
             if old is not None:
                 self._app_info.remove(app, *old)
+            currency = self._currency.pop(app, None)
+            if currency is not None:
+                self._cost.remove(app, currency)
+
+    def app_cost(self, app: str, monthly: float, currency: str) -> None:
+        with self._lock:
+            old = self._currency.get(app)
+            if old is not None and old != currency:
+                self._cost.remove(app, old)
+            self._cost.labels(app, currency).set(monthly)
+            self._currency[app] = currency
 
     @contextmanager
     def reconcile_timer(self, app: str) -> Iterator[None]:

@@ -98,6 +98,7 @@ class Reconciler:
     _rendered: dict[str, _Cached] = field(default_factory=dict)
     _may_have_open_drift: dict[str, bool] = field(default_factory=dict)
     _in_progress: set[str] = field(default_factory=set)
+    costs: dict[str, dict[str, Any]] = field(default_factory=dict)  # last plan.cost of each app
 
     def reconcile(self, name: str, reasons: set[str], op: Operation | None = None) -> float | None:
         record = self.store.get_app(name)
@@ -235,6 +236,7 @@ class Reconciler:
 
     def forget(self, name: str) -> None:
         self._rendered.pop(name, None)
+        self.costs.pop(name, None)
 
     def cached_render(self, name: str, spec: AppSpec, revision: str) -> Rendered | None:
         """The manifests of ``revision`` as the last reconcile rendered them, while still fresh."""
@@ -325,6 +327,9 @@ class Reconciler:
         )
         with self.metrics.reconcile_timer(name):
             run = self.engine.plan(name, rendered.root, options, rendered=rendered)
+        if run.plan.cost is not None:  # the app's monthly cost as declared: metrics and the UI
+            self.costs[name] = dict(run.plan.cost)
+            self.metrics.app_cost(name, float(run.plan.cost["after"]), str(run.plan.cost["currency"]))
         try:
             return self._decide(name, spec, status, op, run, revision, pinned)
         finally:

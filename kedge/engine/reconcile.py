@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedge.cost import Catalog, check_usage
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
+from kedge.engine.cost import load_catalog, plan_cost
 from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.platform import expander
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
 from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
+from kedge.model.diagnostics import has_errors
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
@@ -88,11 +91,13 @@ class Engine:
         policy_limits: PolicyLimits | None = None,
         checkouts: bool = False,
         platform: ClaimExpander | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.store = store
         self.checkouts = checkouts  # apps are temporary git checkouts: relative roots are refused
         # Definitions and Compositions of the server or --platform; the app's own are allowed.
         self.platform = platform or expander()
+        self._catalog = catalog  # prices for plan.cost and budgets; None: the shipped catalog
         self.policies = policies  # the server's Policies: they apply to every app
         self.policy_limits = policy_limits or PolicyLimits()
         self.retry = retry or RetryPolicy()
@@ -100,6 +105,13 @@ class Engine:
         self.env = env
         self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kedge-engine")
+
+    @property
+    def catalog(self) -> Catalog:
+        """The price catalog, read on first use (the shipped one is read once per process)."""
+        if self._catalog is None:
+            self._catalog = load_catalog(None)
+        return self._catalog
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -119,8 +131,9 @@ class Engine:
         On render errors the plan carries them and nothing is observed.
         """
         run = AppRun(app, options, rendered) if rendered is not None else self.render(app, path, options)
-        if not run.rendered.ok:
-            run.plan = Plan(diagnostics=run.rendered.diagnostics)
+        usage_problems = check_usage(run.rendered.resources) if run.rendered.ok else []
+        if not run.rendered.ok or has_errors(usage_problems):
+            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, *usage_problems])
             return run
         run.inventory = self.store.inventory(app)
         run.intents = self.store.intents(app)
@@ -156,6 +169,7 @@ class Engine:
         )
         plan = make_plan(plan_input, registry.kind_spec)
         changes, previews = self._preview(run, plan)
+        cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
         verdicts = (
             check_plan(
                 [*self.policies, *run.rendered.core],
@@ -165,15 +179,16 @@ class Engine:
                 app_labels=options.app_labels,
                 inventory=run.inventory,
                 limits=self.policy_limits,
+                cost=cost,
             )
             if options.check_policies
             else []
         )
         reported = _conditions(run.rendered.resources, run.observed.by_identity)
-        run.plan = Plan(
-            _with_dependencies(changes, run.rendered),
-            [*run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *verdicts],
-        )
+        diagnostics = [
+            *run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *usage_problems, *verdicts
+        ]
+        run.plan = Plan(_with_dependencies(changes, run.rendered), diagnostics, cost)
         return run
 
     def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:

@@ -87,6 +87,11 @@ def render(
     return Rendered(loaded.root, resources, configs, graph, diagnostics, loaded.core, claims=loaded.claims)
 
 
+def bind_configs(docs: Sequence[CoreDocument], diagnostics: list[Diagnostic]) -> dict[str, BoundConfig]:
+    """ProviderConfig documents (from a server's configuration) ready to connect."""
+    return _bind_configs(docs, diagnostics)
+
+
 def anchor_settings(doc: CoreDocument, base: Path) -> tuple[CoreDocument, list[str]]:
     """``doc`` with the provider's relative path settings (``Provider.path_settings``) made
     absolute against ``base``; also the names of the settings that were relative."""

@@ -149,6 +149,11 @@ SERVER_CONFIG = _strict(
             "description": "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
             "is believed; from any other peer the header is ignored",
         },
+        "priceCatalog": {
+            "type": "string",
+            "minLength": 1,
+            "description": "a price catalog file (JSON) replacing the one shipped with Kedge (docs/cost.md)",
+        },
         "notifications": {
             "type": "array",
             "items": _strict(

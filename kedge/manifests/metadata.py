@@ -7,6 +7,7 @@ annotations, and ``kedge.dev/`` annotations with values the engine understands.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +26,7 @@ API_VERSION = re.compile(r"^([a-z0-9-]+\.)?kedge\.dev/v[0-9]+[a-z0-9]*$")
 _LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
 CLAIM_API_VERSION = re.compile(rf"^(?![a-z0-9.-]*kedge\.dev/){_LABEL}(\.{_LABEL})+/v[0-9]+[a-z0-9]*$")
 _FIELD_PATH = re.compile(r"^[^\s.,]+(\.[^\s.,]+)*$")
+_USAGE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
 
 
 def _one_of(options: tuple[str, ...]) -> Callable[[str], str | None]:
@@ -77,6 +79,36 @@ def _field_paths(value: str) -> str | None:
     return f"expects dotted field paths separated by commas; cannot read {bad[0]!r}" if bad else None
 
 
+def parse_usage(value: str) -> tuple[dict[str, float], str | None]:
+    """``kedge.dev/usage``: ``"storageGB=100,requests=1e6"`` as numbers, or why it cannot be read.
+
+    Only the form is checked here; which keys a kind takes is the cost estimators' business.
+    """
+    usage: dict[str, float] = {}
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key, eq, number = item.partition("=")
+        key, number = key.strip(), number.strip()
+        if not eq or not _USAGE_KEY.match(key):
+            return {}, f"expects key=number items separated by commas; cannot read {item!r}"
+        try:
+            amount = float(number.replace("_", ""))
+        except ValueError:
+            return {}, f"{key}: {number!r} is not a number"
+        if not math.isfinite(amount) or amount < 0:
+            return {}, f"{key}: must be a number of zero or more (got {number!r})"
+        if key in usage:
+            return {}, f"{key} is given twice"
+        usage[key] = amount
+    return usage, None
+
+
+def _usage(value: str) -> str | None:
+    return parse_usage(value)[1]
+
+
 ANNOTATIONS: Mapping[str, Callable[[str], str | None]] = {
     "adopt": _flag,
     "allow-destructive": _flag,
@@ -90,6 +122,7 @@ ANNOTATIONS: Mapping[str, Callable[[str], str | None]] = {
     "management-policy": _one_of(tuple(p.value for p in ManagementPolicy)),
     "prevent-destroy": _flag,
     "provider-config": _name,
+    "usage": _usage,
 }
 
 

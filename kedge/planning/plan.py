@@ -80,6 +80,7 @@ class Change:
 class Plan:
     changes: Sequence[Change] = ()
     diagnostics: Sequence[Diagnostic] = ()
+    cost: Mapping[str, Any] | None = None  # monthly {"before", "after", "currency"}, when priced
 
     @property
     def ok(self) -> bool:
@@ -103,4 +104,5 @@ class Plan:
             "changes": [c.to_json() for c in self.changes],
             "summary": self.summary(),
             "diagnostics": [d.to_json() for d in self.diagnostics],
+            **({"cost": dict(self.cost)} if self.cost is not None else {}),
         }

@@ -7,8 +7,12 @@ A ``kedge.dev/v1`` Policy holds rules ``{name, kinds, deny, warn, message}``. Ea
 sees ``change``: ``action``, ``apiVersion``, ``kind``, ``name``, ``app``, ``labels`` (the
 resource's), ``appLabels``, ``before`` (observed state, null when the object does not exist)
 and ``after`` (desired spec, null for a delete); it is true when the change must be blocked
-(``deny``) or flagged (``warn``). Only changes that touch the real world are checked: creates,
-updates, replaces and deletes; no-ops and deletes that only forget an object are not.
+(``deny``) or flagged (``warn``). It also sees ``plan`` (``plan.cost.before|after|currency``,
+the monthly cost) and ``app`` (``name``, ``labels``, ``cost``: the monthly cost after the plan);
+a rule that reads only those (a budget: ``plan.cost.after > 500.0``) judges the plan once,
+as "denies this plan", when the plan changes a kind it names. Only changes that touch the
+real world are checked: creates, updates, replaces and deletes; no-ops and deletes that
+only forget an object are not.
 
 Every outcome is a diagnostic at the Policy's file and line:
 - ``deny`` true: an ERROR "policy P/R denies ACTION of Kind/name: message";
@@ -49,6 +53,10 @@ from kedge.model.values import redact
 from kedge.planning.diff import mask_observed
 from kedge.planning.plan import Action, Change
 
+CHANGE = "change"  # the change being judged
+PLAN_WIDE = frozenset({"plan", "app"})  # the same for every change of a plan (cost, the app)
+VARIABLES = frozenset({CHANGE}) | PLAN_WIDE
+
 KindLookup = Callable[[str, str], KindSpec | None]
 
 CHECKED = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
@@ -85,6 +93,14 @@ class Rule:
 
     def title(self) -> str:
         return f"policy {self.policy}/{self.name}"
+
+    @property
+    def plan_wide(self) -> bool:
+        """The rule reads only ``plan`` and ``app``: it judges the plan once, not each change."""
+        expressions = [e for e in (self.deny, self.warn) if e is not None]
+        return all(CHANGE not in e.variables for e in expressions) and any(
+            e.variables & PLAN_WIDE for e in expressions
+        )
 
 
 def compile_policies(documents: Iterable[CoreDocument]) -> tuple[list[Rule], list[Diagnostic]]:
@@ -125,7 +141,7 @@ def _compile_rule(doc: CoreDocument, index: int, raw: Any, problems: list[Diagno
             problems.append(_doc_error(doc, f"policy {doc.name}/{name}: {mode} must be a CEL expression"))
             ok = False
             continue
-        result = compile_expression(text)
+        result = compile_expression(text, VARIABLES)
         if isinstance(result, str):
             problem = f"policy {doc.name}/{name}: {mode} does not compile: {result}"
             problems.append(_doc_error(doc, problem, f"{where}.{mode}"))
@@ -165,12 +181,24 @@ def check_plan(
     inventory: Sequence[InventoryEntry] = (),
     limits: PolicyLimits | None = None,
     clock: Clock = time.thread_time,
+    cost: Mapping[str, Any] | None = None,
 ) -> list[Diagnostic]:
-    """Compile ``policies`` and judge ``changes``: every problem, denial and warning."""
+    """Compile ``policies`` and judge ``changes``: every problem, denial and warning.
+
+    ``cost`` (``{"before", "after", "currency"}``, monthly) is what ``plan.cost`` and
+    ``app.cost`` read; without it a rule that reads them fails, and so blocks (fail closed).
+    """
     rules, problems = compile_policies(policies)
     if not rules:
         return problems
-    judge = _Judge(rules, app, dict(app_labels or {}), inventory, kinds, limits or PolicyLimits(), clock)
+    labels = dict(app_labels or {})
+    app_view: dict[str, Any] = {"name": app, "labels": labels}
+    plan_view: dict[str, Any] = {}
+    if cost is not None:
+        plan_view["cost"] = dict(cost)
+        app_view["cost"] = cost.get("after")
+    wide = {"plan": plan_view, "app": app_view}
+    judge = _Judge(rules, app, labels, inventory, kinds, limits or PolicyLimits(), clock, wide)
     return problems + judge.run(changes)
 
 
@@ -186,8 +214,11 @@ class _Judge:
         kinds: KindLookup,
         limits: PolicyLimits,
         clock: Clock,
+        plan_wide: dict[str, Any],
     ) -> None:
-        self.rules = rules
+        self.rules = [r for r in rules if not r.plan_wide]
+        self.plan_rules = [r for r in rules if r.plan_wide]
+        self.plan_wide = plan_wide
         self.app = app
         self.app_labels = app_labels
         self.entries = {e.key: e for e in inventory}
@@ -201,33 +232,48 @@ class _Judge:
 
     def run(self, changes: Sequence[Change]) -> list[Diagnostic]:
         checked = [c for c in changes if c.action in CHECKED and not c.forget_only]
+        try:
+            self._judge_plan(checked)
+        except Stopped:
+            self._stopped(0, len(checked))
+            checked = []
         for done, change in enumerate(checked):
             rules = [r for r in self.rules if r.applies_to(change.key)]
             if not rules:
                 continue
-            view = Bindings({"change": self._document(change)})
+            view = Bindings({"change": self._document(change), **self.plan_wide})
             try:
                 for rule in rules:
-                    self._judge(rule, change, view)
+                    self._judge(rule, f"{change.action.value} of {change.key}", view)
             except Stopped:
-                self.out.append(
-                    Diagnostic.error(
-                        f"policy evaluation stopped: the rules used more than {self.limits.per_plan:g} s "
-                        f"of CPU on this plan ({done} of {len(checked)} changes checked); the changes not "
-                        "checked are blocked. Simplify the rules or raise the limit",
-                        code="PolicyFailed",
-                    )
-                )
+                self._stopped(done, len(checked))
                 break
         self._summarise()
         return self.out
 
-    def _judge(self, rule: Rule, change: Change, view: Bindings) -> None:
+    def _judge_plan(self, checked: Sequence[Change]) -> None:
+        """Rules on ``plan``/``app`` only (a budget): once per plan that changes a kind they name."""
+        for rule in self.plan_rules:
+            matching = sum(1 for c in checked if rule.applies_to(c.key))
+            if matching:
+                view = Bindings(dict(self.plan_wide))
+                self._judge(rule, f"this plan ({matching} change(s))", view)
+
+    def _stopped(self, done: int, total: int) -> None:
+        self.out.append(
+            Diagnostic.error(
+                f"policy evaluation stopped: the rules used more than {self.limits.per_plan:g} s "
+                f"of CPU on this plan ({done} of {total} changes checked); the changes not "
+                "checked are blocked. Simplify the rules or raise the limit",
+                code="PolicyFailed",
+            )
+        )
+
+    def _judge(self, rule: Rule, what: str, view: Bindings) -> None:
         for mode, expression in (("deny", rule.deny), ("warn", rule.warn)):
             if expression is None:
                 continue
             outcome = self._outcome(expression, view)
-            what = f"{change.action.value} of {change.key}"
             if outcome.error is not None:
                 self._listed(
                     rule,
@@ -277,7 +323,7 @@ class _Judge:
             self.out.append(diagnostic)
 
     def _summarise(self) -> None:
-        for rule in self.rules:
+        for rule in self.rules + self.plan_rules:
             for what in ("failed", "warned"):
                 extra = self.listed.get((id(rule), what), 0) - MAX_LISTED
                 if extra > 0:

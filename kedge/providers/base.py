@@ -114,6 +114,29 @@ class Previewable(Protocol):
     ) -> Sequence[str]: ...
 
 
+@dataclass(frozen=True)
+class Existing:
+    """An object found by listing a kind: its id, the app its ownership mark names (None:
+    unmarked), and what pricing needs of it (a region, a size)."""
+
+    kind: str
+    external_id: str
+    owner: str | None
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Listable(Protocol):
+    """Optional: what exists of each managed kind, for ``kedge orphans``. Read-only.
+
+    One batched listing per kind (a paginated list call, one catalog query); system objects
+    are left out. An error raises (``ProviderError``): an empty answer means nothing is there.
+    """
+
+    def listable_kinds(self) -> Sequence[str]: ...
+
+    def list_existing(self, kind: str) -> Sequence[Existing]: ...
+
+
 class Provider(Protocol):
     """What the ``kedge.providers`` entry point yields (an instance, or a zero-arg factory)."""
 

@@ -33,7 +33,7 @@ from kedge.ui.render import page
 
 SYNC = ("Synced", "OutOfSync", "Unknown")
 HEALTH = ("Healthy", "Progressing", "Degraded", "Missing", "Unknown")
-SECTIONS = ("header", "graph", "diff", "history", "drift", "events")
+SECTIONS = ("header", "graph", "diff", "history", "drift", "events", "cost")
 HISTORY_PAGE = 25
 TRIGGERS = ("commit", "webhook", "drift", "manual", "rollback")
 Trigger = Annotated[str, Query(max_length=20, pattern="^[a-z]*$")]
@@ -178,6 +178,7 @@ class Site:
         counts.update({h: sum(1 for a in apps if _status(a).get("health") == h) for h in HEALTH})
         return {
             "apps": shown,
+            "costs": self.control.costs(),
             "total": total,
             "counts": counts,
             "q": q,
@@ -207,6 +208,8 @@ class Site:
                 context["plan"] = self.control.diff(name)
             except KedgeError as err:  # never "In sync" when nothing could be compared
                 context["plan"] = {"changes": [], "diagnostics": [{"severity": "error", "message": str(err)}]}
+        if "cost" in sections and len(sections) == 1:  # priced from the source: loaded lazily
+            context["cost"] = self.control.cost(name)
         if "history" in sections:
             wanted = wanted or HistoryPage()
             entries = self.control.history(

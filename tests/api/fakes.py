@@ -339,6 +339,22 @@ class FakeControlPlane:
         }
         return {"changes": changes, "summary": summary, "diagnostics": []}
 
+    def cost(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            self._view(name)
+        bucket = {
+            "apiVersion": "aws.kedge.dev/v1",
+            "kind": "S3Bucket",
+            "name": "assets",
+            "monthly": 2.3,
+            "components": [{"name": "Storage", "unit": "GB-Mo", "quantity": 100, "price": 0.023, "monthly": 2.3}],
+        }
+        return {"currency": "USD", "total": 2.3, "resources": [bucket], "unpriced": [], "diagnostics": []}
+
+    def costs(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {name: {"before": 0.0, "after": 2.3, "currency": "USD"} for name in self._apps}
+
     def resources(self, name: str) -> list[dict[str, Any]]:
         with self._lock:
             app = self._view(name)

@@ -53,6 +53,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/apps/web/events", "viewer"),
     Endpoint("GET", "/api/v1/apps/web/diff", "viewer"),
     Endpoint("GET", "/api/v1/apps/web/resources", "viewer"),
+    Endpoint("GET", "/api/v1/apps/web/cost", "viewer"),
     Endpoint("GET", "/api/v1/operations/{op}", "viewer"),
     Endpoint("GET", "/api/v1/audit", "viewer"),
     Endpoint("GET", "/api/v1/audit/verify", "admin"),

@@ -45,7 +45,7 @@ def test_plan_json_shape_and_detailed_exitcode(kedge, local_app) -> None:
     plan = kedge("plan", app, "-o", "json", "--detailed-exitcode")
     assert plan.exit_code == 2, plan
     data = json.loads(plan.stdout)
-    assert set(data) == {"changes", "summary", "diagnostics"}
+    assert set(data) == {"changes", "summary", "diagnostics", "cost"}
     change = next(c for c in data["changes"] if c["name"] == "motd")
     assert change["action"] == "create"
     assert change["apiVersion"] == "local.kedge.dev/v1" and change["kind"] == "File"

@@ -15,13 +15,14 @@ from contextlib import contextmanager
 
 from kedge.model import ConfigError, KedgeError, Observation, ResourceKey
 from kedge.model.values import redact_text, secret_values
+from kedge.providers.aws import listing
 from kedge.providers.aws.errors import aws_errors
 from kedge.providers.aws.kinds import HANDLERS
 from kedge.providers.aws.kinds.base import Context, Handler
 from kedge.providers.aws.objects import S3Objects
 from kedge.providers.aws.session import AwsSession
 from kedge.providers.aws.watch import QueueWatch
-from kedge.providers.base import Applied, FieldChange, Target, WatchEvent
+from kedge.providers.base import Applied, Existing, FieldChange, Target, WatchEvent
 
 
 class AwsClient:
@@ -54,6 +55,13 @@ class AwsClient:
             return {}
         with _scrubbed(*targets), aws_errors(f"{kind}: observe"):
             return self._handler(kind).observe_many(targets)
+
+    def listable_kinds(self) -> Sequence[str]:
+        return listing.KINDS
+
+    def list_existing(self, kind: str) -> Sequence[Existing]:
+        """Every object of ``kind`` in the region with its ownership tag (``kedge orphans``)."""
+        return listing.list_kind(self.session, kind)
 
     def create(self, target: Target) -> Applied:
         handler = self._handler(target.key.kind)

@@ -30,8 +30,8 @@ from kedge.model import (
     TemporaryError,
 )
 from kedge.model.values import redact_text, reveal, secret_values
-from kedge.providers.base import Applied, ConnectContext, FieldChange, Target, WatchEvent
-from kedge.providers.local import files
+from kedge.providers.base import Applied, ConnectContext, Existing, FieldChange, Target, WatchEvent
+from kedge.providers.local import files, listing
 from kedge.providers.local.kinds import DIRECTORY, FILE, KINDS, format_mode, parse_mode
 from kedge.providers.local.paths import Parts, Walker, open_parent, parse_path
 from kedge.providers.local.stale import sweep
@@ -133,6 +133,13 @@ class LocalClient:
             return Observation.missing()
         state = {"path": value, "mode": format_mode(seen.mode, target.spec.get("mode"))}
         return Observation(exists=True, state=state, outputs={"path": self._abs(value)}, owner=seen.owner)
+
+    def listable_kinds(self) -> Sequence[str]:
+        return ("File",)
+
+    def list_existing(self, kind: str) -> Sequence[Existing]:
+        """Every file under the root (``kedge orphans``); read-only."""
+        return listing.list_files(self.root) if kind == "File" else ()
 
     # -- apply ---------------------------------------------------------------------------
 

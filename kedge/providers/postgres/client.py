@@ -14,7 +14,8 @@ from typing import Any
 
 from kedge.model import ConfigError, KedgeError, Observation, ResourceKey
 from kedge.model.values import redact_text, secret_values
-from kedge.providers.base import Applied, FieldChange, Target, WatchEvent
+from kedge.providers.base import Applied, Existing, FieldChange, Target, WatchEvent
+from kedge.providers.postgres import listing
 from kedge.providers.postgres.conn import Connections, Steps
 from kedge.providers.postgres.databases import DatabaseHandler
 from kedge.providers.postgres.extensions import ExtensionHandler
@@ -72,6 +73,13 @@ class PostgresClient:
         if not targets:
             return {}
         return self._handler(kind).observe_many(targets)
+
+    def listable_kinds(self) -> Sequence[str]:
+        return listing.KINDS
+
+    def list_existing(self, kind: str) -> Sequence[Existing]:
+        """Roles, databases or schemas with their marks (``kedge orphans``); read-only."""
+        return listing.list_objects(self.conns, kind)
 
     def create(self, target: Target) -> Applied:
         handler = self._handler(target.key.kind)
