@@ -18,6 +18,7 @@ from kedge.engine import Engine
 from kedge.engine.platform import expander, load_platform
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 from kedge.ui import mount
 from tests.api.server import serve
@@ -86,7 +87,14 @@ def world(tmp_path: Path, aws: Any) -> Iterator[tuple[str, Controller, Path]]:
         retry=RetryPolicy(attempts=2, base=0.01),
         platform=expander(load_platform([platform]), allow_declared=False),
     )
-    controller = Controller(store, engine, cache_dir=tmp_path / "cache", backoff_base=0.05, backoff_cap=0.5)
+    controller = Controller(
+        store,
+        engine,
+        cache_dir=tmp_path / "cache",
+        backoff_base=0.05,
+        backoff_cap=0.5,
+        local_sources=LocalSources.under([tmp_path]),
+    )
     controller.start()
     api = create_app(controller, store, admin_token=TOKEN, webhook_secret="unused", ui=mount)
     try:
