@@ -112,3 +112,12 @@ def test_a_ready_when_that_is_not_a_boolean_says_what_it_gave(kedge, local_app, 
     claims = _claims(kedge("plan", app, "--platform", platform, "-o", "json"))
     (waiting,) = claims[0]["waiting"]
     assert waiting["reason"] == "must give true or false (it gave 'hello')"
+
+
+def test_readiness_uses_definitions_declared_beside_the_claims(kedge, local_app, platform_dir) -> None:
+    app, _ = local_app(CLAIM.format(name="shop"))
+    for f in platform_dir(composition=READY_WHEN).iterdir():
+        (app / f.name).write_text(f.read_text())
+    assert kedge("apply", app, "--auto-approve").exit_code == 0
+    claims = _claims(kedge("plan", app, "-o", "json"))
+    assert claims == [{"kind": "AppConfig", "name": "shop", "ready": True, "waiting": []}]
