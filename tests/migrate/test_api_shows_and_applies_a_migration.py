@@ -105,7 +105,9 @@ def test_the_diff_shows_one_migrate_step_and_a_confirmed_sync_applies_it(server,
         timeout=30,
         message="the automated sync asks for confirmation",
     )
-    assert "S3Bucket/invoices-data" in condition["message"]
+    assert "S3Bucket/invoices-data" in condition["message"] and condition["reason"] == "PruneNeedsConfirmation"
+    [claim] = client.get("/api/v1/apps/shop").json()["status"]["claims"]
+    assert claim["status"] == "Error" and "--confirm-prune" in claim["message"]
     diff = client.get("/api/v1/apps/shop/diff").json()
     [step] = [c for c in diff["changes"] if c["action"] == "migrate"]
     assert (step["kind"], step["name"]) == ("ObjectStore", "invoices")
