@@ -174,6 +174,15 @@ def _report(
         )
         raise typer.Exit(0 if outcome.ok else 1)
     ref, where = output.escape(str(request.claim.ref)), output.escape(str(file))
+    if outcome.ok and moved is None:
+        output.out.print(
+            f"[green]Moved[/] {ref} to {output.escape(request.target.name)}: it had no storage from before, "
+            "so nothing was copied."
+        )
+        output.out.print(
+            f"{where} now names kedge.dev/composition: {output.escape(request.target.name)}; commit it."
+        )
+        raise typer.Exit(0)
     if outcome.ok:
         copied = (
             f"{details.get('objects', 0)} object(s) verified in the new store by "

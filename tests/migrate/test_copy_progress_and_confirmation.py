@@ -72,3 +72,16 @@ def test_no_at_the_prompt_changes_nothing(kedge, migration_app):
     assert done.exit_code == 0, done
     assert f"copied {len(OBJECTS)} of {len(OBJECTS)} object(s)" in done.stderr  # the copy's last progress line
     assert not app.s3_exists()
+
+
+@pytest.mark.aws
+@pytest.mark.azure
+@pytest.mark.gcp
+def test_a_claim_never_applied_just_moves(kedge, migration_app):
+    app = migration_app("objectstore-aws")
+    args = app.args("--claim", f"ObjectStore/{app.claim}", "--to", "objectstore-azure", "--auto-approve")
+    done = kedge("migrate", *args)
+    assert done.exit_code == 0, done
+    assert "it had no storage from before, so nothing was copied" in done.stdout
+    assert app.azure_exists() and not app.s3_exists()
+    assert "kedge.dev/composition: objectstore-azure" in app.claims.read_text()
