@@ -25,9 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kedge.engine.apply import FAILED, SKIPPED, SUCCEEDED, ApplyOutcome, _delete_layers, _layers
+from kedge.engine.apply import (
+    FAILED,
+    SKIPPED,
+    SUCCEEDED,
+    ApplyOutcome,
+    _delete_layers,
+    _layers,
+    _raw_references,
+)
 from kedge.engine.observe import target_for, target_for_entry
-from kedge.manifests.graph import references_in
 from kedge.model import ClaimRef, ResourceKey
 from kedge.planning import Action, Change
 from kedge.planning.plan import Migration, StoreCopy
@@ -162,11 +169,7 @@ def _readers(
         if c.resource is None or c.resource.claim in moving:
             continue
         claims = {owners[k] for k in _reads(c.key, deps) & new if owners.get(k) is not None}
-        claims |= {
-            ClaimRef(ref.kind, ref.name)
-            for _, ref in references_in(c.resource.raw_spec)
-            if ClaimRef(ref.kind, ref.name) in moving
-        }
+        claims |= {ClaimRef(*ref) for ref in _raw_references(c.resource.raw_spec) if ClaimRef(*ref) in moving}
         if claims:
             out[c.key] = {claim for claim in claims if claim is not None}
     return out

@@ -82,3 +82,37 @@ def test_every_pair_of_clouds(kedge, migration_app, source, target):
     assert content(app, target) == OBJECTS
     assert content(app, source) is None
     assert kedge("plan", *app.args("--detailed-exitcode")).exit_code == 0
+
+
+def test_what_reads_the_claim_switches_after_the_copy_and_before_the_old_bucket_goes(kedge, migration_app, tmp_path):
+    app = migration_app("objectstore-aws")
+    files = tmp_path / "files"
+    files.mkdir()
+    (app.path / "settings.yaml").write_text(
+        f"""\
+apiVersion: kedge.dev/v1
+kind: ProviderConfig
+metadata: {{name: files}}
+spec: {{provider: local, settings: {{root: "{files}"}}}}
+---
+apiVersion: local.kedge.dev/v1
+kind: File
+metadata:
+  name: store-url
+  annotations: {{kedge.dev/provider-config: files}}
+spec:
+  path: store-url.txt
+  content: {{fromResource: {{kind: ObjectStore, name: {app.claim}, field: url}}}}
+"""
+    )
+    assert kedge("apply", *app.args("--auto-approve")).exit_code == 0
+    assert (files / "store-url.txt").read_text() == f"s3://{app.store}"
+    app.s3_put(OBJECTS)
+
+    app.claims.write_text(app.claims.read_text().replace("objectstore-aws", "objectstore-gcp"))
+    done = kedge("apply", *app.args("--confirm-prune", "--auto-approve"))
+    assert done.exit_code == 0, done
+    order = [line.split(":")[0] for line in done.stdout.splitlines() if "… done" in line]
+    assert order.index(f"ObjectStore/{app.claim}") < order.index("File/store-url") < order.index(f"S3Bucket/{app.store}")
+    assert order.index(f"GCSBucket/{app.store}") < order.index(f"ObjectStore/{app.claim}")
+    assert (files / "store-url.txt").read_text() == f"gs://{app.store}"
