@@ -73,22 +73,32 @@ def moving_claims(
     inventory: Sequence[InventoryEntry],
 ) -> list[Moving]:
     """The claims that migrate (pure)."""
+    migrating = [
+        c
+        for c in claims
+        if (d := platform.definition_for(c.api_version, c.kind)) is not None and d.migration == COPY_OBJECTS
+    ]
+    if not migrating:
+        return []
     desired_ids = {r.identity() for r in desired}
     desired_keys = {r.key for r in desired}
+    new_of: dict[ClaimRef, list[Resource]] = {}
+    for r in desired:
+        if (ref := r.claim) is not None:
+            new_of.setdefault(ref, []).append(r)
+    old_of: dict[ClaimRef, list[InventoryEntry]] = {}
+    for e in inventory:
+        if (ref := e.claim) is not None and e.identity not in desired_ids and e.key not in desired_keys:
+            old_of.setdefault(ref, []).append(e)
     out: list[Moving] = []
-    for claim in claims:
-        definition = platform.definition_for(claim.api_version, claim.kind)
-        if definition is None or definition.migration != COPY_OBJECTS:
+    for claim in migrating:
+        new, old = new_of.get(claim.ref), old_of.get(claim.ref)
+        if not new or not old:
             continue
-        new = tuple(r for r in desired if r.claim == claim.ref)
-        old = tuple(
-            e
-            for e in inventory
-            if e.claim == claim.ref and e.identity not in desired_ids and e.key not in desired_keys
-        )
+        definition = platform.definitions[claim.kind]
         composition = choose(platform, definition, claim)
-        if new and old and isinstance(composition, Composition):
-            out.append(Moving(claim, composition, new, old))
+        if isinstance(composition, Composition):
+            out.append(Moving(claim, composition, tuple(new), tuple(old)))
     return out
 
 
