@@ -18,6 +18,7 @@ from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.platform import expander, load_platform
 from kedge.engine.retry import RetryPolicy
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.controller.conftest import GitRepo, wait_for
 from tests.migrate.conftest import OBJECTS, PLATFORM, claim_text
@@ -51,7 +52,14 @@ def server(tmp_path: Path) -> Iterator[tuple[Controller, TestClient]]:
     engine = Engine(
         store, retry=RetryPolicy(attempts=2, base=0.01), platform=expander(load_platform([PLATFORM]))
     )
-    controller = Controller(store, engine, cache_dir=tmp_path / "cache", backoff_base=0.05, backoff_cap=0.5)
+    controller = Controller(
+        store,
+        engine,
+        cache_dir=tmp_path / "cache",
+        backoff_base=0.05,
+        backoff_cap=0.5,
+        local_sources=LocalSources.under([tmp_path]),
+    )
     controller.start()
     api = create_app(controller, store, admin_token=TOKEN, webhook_secret="unused")
     try:
