@@ -116,3 +116,24 @@ spec:
     assert order.index(f"ObjectStore/{app.claim}") < order.index("File/store-url") < order.index(f"S3Bucket/{app.store}")
     assert order.index(f"GCSBucket/{app.store}") < order.index(f"ObjectStore/{app.claim}")
     assert (files / "store-url.txt").read_text() == f"gs://{app.store}"
+
+
+def test_a_saved_plan_applies_the_migration_it_shows(kedge, migration_app, tmp_path):
+    app = migration_app("objectstore-aws")
+    assert kedge("apply", *app.args("--auto-approve")).exit_code == 0
+    app.s3_put(OBJECTS)
+    app.claims.write_text(app.claims.read_text().replace("objectstore-aws", "objectstore-azure"))
+    saved = tmp_path / "migrate.plan"
+    planned = kedge("plan", *app.args("--confirm-prune", "-out", str(saved)))
+    assert planned.exit_code == 0, planned
+
+    app.s3_put({"late.txt": b"written after the plan"})
+    moved = kedge("apply", str(saved), "--platform", str(app.args()[2]))
+    assert moved.exit_code == 1 and content(app, "azure") is None, moved  # the store changed since the plan
+    assert "the saved plan is stale" in moved.stderr
+
+    planned = kedge("plan", *app.args("--confirm-prune", "-out", str(saved)))
+    done = kedge("apply", str(saved), "--platform", str(app.args()[2]))
+    assert done.exit_code == 0, done
+    assert content(app, "azure") == {**OBJECTS, "late.txt": b"written after the plan"}
+    assert content(app, "aws") is None
