@@ -33,6 +33,7 @@ from kedge.planning import Action, Change, Plan
 from kedge.planning.plan import Migration, StoreCopy
 from kedge.planning.planner import PRUNE_NEEDS_CONFIRMATION, KindLookup, PlanInput
 from kedge.planning.planner import plan as make_plan
+from kedge.store import Run
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
@@ -103,9 +104,16 @@ def moving_claims(
 
 
 def plan_with_migrations(
-    inp: PlanInput, kinds: KindLookup, run: AppRun, expander: ClaimExpander | None
+    inp: PlanInput,
+    kinds: KindLookup,
+    run: AppRun,
+    expander: ClaimExpander | None,
+    earlier: Callable[[], Sequence[Run]] = lambda: (),
 ) -> Plan:
-    """The app's plan, with one ``migrate`` change per moving claim (see the module docstring)."""
+    """The app's plan, with one ``migrate`` change per moving claim (see the module docstring).
+
+    ``earlier``: the app's last runs, read only when a claim moves, so that a move whose last
+    attempt failed says why in its plan (and in the claim's status) until it is finished."""
     if not run.rendered.claims or expander is None:
         return make_plan(inp, kinds)
     moving = moving_claims(platform_of(expander, run), run.rendered.claims, inp.desired, inp.inventory)
@@ -117,7 +125,10 @@ def plan_with_migrations(
         dataclasses.replace(inp, inventory=[e for e in inp.inventory if e.key not in leaving]), kinds
     )
     changes, diagnostics = list(base.changes), list(base.diagnostics)
+    failures = _last_failures(earlier())
     for m in moving:
+        failed = failures.get(m.key)
+        resume = f"; its last attempt failed ({failed}), applying again resumes it" if failed else ""
         deletes, problems = _deletes(inp, kinds, m)
         copies, listing = _copies(run, m)
         diagnostics.extend([*problems, *listing])
@@ -128,12 +139,16 @@ def plan_with_migrations(
                 Diagnostic.error(
                     f"{m.ref}: moving to Composition {m.composition.name} deletes {len(real)} old "
                     "resource(s) "
-                    f"({names}) once every object is copied and verified; review the plan, then confirm with "
-                    "--confirm-prune (API: confirmPrune)",
+                    f"({names}) once every object is copied and verified{resume}; review the plan, then "
+                    "confirm with --confirm-prune (API: confirmPrune)",
                     m.claim.file,
                     m.claim.line,
                     code=PRUNE_NEEDS_CONFIRMATION,
                 )
+            )
+        if failed and inp.confirm_prune:
+            diagnostics.append(
+                Diagnostic.warning(f"{m.ref}: resuming a move{resume}", m.claim.file, m.claim.line)
             )
         migration = Migration(
             m.composition.name, tuple(r.key for r in m.new), tuple(e.key for e in m.old), tuple(copies)
@@ -149,6 +164,21 @@ def plan_with_migrations(
         )
         changes.extend(deletes)
     return Plan(changes, diagnostics)
+
+
+def _last_failures(runs: Sequence[Run]) -> dict[ResourceKey, str]:
+    """The error of each claim's latest migrate attempt that failed (newest run first), unless
+    a later one succeeded."""
+    out: dict[ResourceKey, str] = {}
+    seen: set[ResourceKey] = set()
+    for past in runs:
+        for result in past.results:
+            if result.action != Action.MIGRATE.value or result.key in seen:
+                continue
+            seen.add(result.key)
+            if result.result == "failed" and result.error:
+                out[result.key] = result.error[:500]
+    return out
 
 
 def _reason(m: Moving, migration: Migration) -> str:

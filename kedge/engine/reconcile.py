@@ -15,6 +15,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,7 +169,8 @@ class Engine:
             confirm_prune=options.confirm_prune,
         )
         expand = self.platform.for_app(options.platform_app)
-        plan = plan_with_migrations(plan_input, registry.kind_spec, run, expand)
+        runs = partial(self.store.runs, app, limit=3, with_results=True)
+        plan = plan_with_migrations(plan_input, registry.kind_spec, run, expand, runs)
         changes, previews = self._preview(run, plan)
         cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
         verdicts = (

@@ -152,6 +152,13 @@ def test_a_failed_copy_deletes_nothing_says_why_and_the_next_sync_resumes(server
     assert {o["Key"] for o in s3.list_objects_v2(Bucket="invoices-data")["Contents"]} == set(OBJECTS)
     history = client.get("/api/v1/apps/shop/history").json()
     assert history[0]["result"] in ("failed", "partial")
+    # the plans that follow keep saying why the move is not finished, on the app and its claim
+    claim = wait_for(
+        lambda: [c for c in client.get("/api/v1/apps/shop").json()["status"].get("claims", []) if "last attempt failed" in c["message"]],
+        timeout=40,
+        message="the claim's status names the failed attempt",
+    )[0]
+    assert claim["status"] == "Error" and "reports/2026/q1.csv" in claim["message"]
 
     fault_proxy.clear()
     assert client.post("/api/v1/apps/shop/sync", json={"confirmPrune": True}).status_code == 202
