@@ -138,9 +138,8 @@ def plan_with_migrations(
             diagnostics.append(
                 Diagnostic.error(
                     f"{m.ref}: moving to Composition {m.composition.name} deletes {len(real)} old "
-                    "resource(s) "
-                    f"({names}) once every object is copied and verified{resume}; review the plan, then "
-                    "confirm with --confirm-prune (API: confirmPrune)",
+                    f"resource(s) ({names}) once every object is copied and verified{resume}; review the "
+                    "plan, then confirm with --confirm-prune (API: confirmPrune)",
                     m.claim.file,
                     m.claim.line,
                     code=PRUNE_NEEDS_CONFIRMATION,
