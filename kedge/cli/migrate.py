@@ -85,7 +85,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
                     rewrite_annotation(original.decode("utf-8"), request.claim, to).encode("utf-8")
                 )
             try:
-                run = engine.plan(name, path, Options(confirm_prune=confirm_prune, trigger="migrate"))
+                run = engine.plan(name, path, Options(confirm_prune=confirm_prune))
                 if not run.plan.ok:
                     _refused(run, fmt)
                 if fmt is Format.text:
