@@ -34,6 +34,7 @@ from kedge.controller.status import (
     Status,
 )
 from kedge.engine import AppRun, Engine, Options
+from kedge.engine.readiness import run_readiness
 from kedge.engine.render import Rendered
 from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.planning import Action, Change
@@ -346,7 +347,7 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
-        status.claims = claim_statuses(run)
+        status.claims = claim_statuses(run, run_readiness(self.engine, run))
         # Drift is observed whatever the plan's verdict: a revert that is refused is still drift.
         drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
         event_ids = self._record_drift(name, drifted, revision)
@@ -395,7 +396,7 @@ class Reconciler:
         else:
             self._settle(status, run, revision, pinned)
         if status.sync == SYNCED:  # applied: every claim's resources match now
-            status.claims = settled(status.claims)
+            status.claims = settled(status.claims, run_readiness(self.engine, run, applied=True))
         status.summary = plan.summary()
         if any(k not in APP_CONDITIONS for k in status.conditions):
             status.health = DEGRADED  # an object reports trouble (RemediationPaused)
