@@ -72,7 +72,9 @@ RUNAWAY = [
     "size(claim.spec.items.map(a, claim.spec.items.map(b, claim.spec.items.map(c, string(a) + 'x'))))",
     "claim.spec.items.filter(a, claim.spec.items.exists(b, claim.spec.items.exists(c, a * b * c == -7)))",
 ]
-expressions = st.one_of(tokens, st.text(max_size=40), st.sampled_from(RUNAWAY))
+VALID = ["claim.metadata.name", "claim.spec.name", "dir.spec.path", "string(size(claim.spec.items))",
+         "claim.spec.flag ? 'on' : 'off'", "dir.metadata.name + '-x'"]
+expressions = st.one_of(tokens, st.text(max_size=40), st.sampled_from(RUNAWAY), st.sampled_from(VALID))
 placed = expressions.flatmap(
     lambda e: st.sampled_from([f"${{{e}}}", f"pre-${{{e}}}-post", f"${{{e}", f"${{{e}}}${{{e}}}"])
 )
@@ -93,8 +95,15 @@ values: st.SearchStrategy[Any] = st.recursive(
 )
 templated: st.SearchStrategy[Any] = st.recursive(
     st.one_of(placed, scalars),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["a", "b", "path", "content"]), inner, max_size=3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["a", "path"]), inner, max_size=2)),
     max_leaves=8,
+)
+file_specs = st.one_of(
+    templated, st.fixed_dictionaries({"path": placed}, optional={"content": st.one_of(placed, scalars)})
+)
+good_claims = st.fixed_dictionaries(
+    {"name": st.text(alphabet="abcdefgh", min_size=1, max_size=8)},
+    optional={"count": st.integers(0, 99), "items": st.lists(st.integers(0, 9), max_size=3), "flag": st.booleans()},
 )
 
 
@@ -183,7 +192,7 @@ def _check_placed(diagnostics: Any) -> None:
 
 
 @FUZZ
-@given(name=placed, spec=templated)
+@given(name=placed, spec=file_specs)
 def test_hostile_templates_are_diagnosed_at_the_composition(name: str, spec: Any) -> None:
     _load(_composition(name, spec, None, None), _claim("shop", {"name": "a", "items": [1, 2]}))
 
@@ -196,13 +205,13 @@ def test_hostile_conditions_are_diagnosed_at_the_composition(include_when: Any, 
 
 
 @FUZZ
-@given(name=st.one_of(st.text(max_size=20), scalars), spec=st.one_of(values, st.fixed_dictionaries(
+@given(name=st.one_of(st.text(max_size=20), scalars, st.just("shop")), spec=st.one_of(values, good_claims, st.fixed_dictionaries(
     {"name": values, "count": values, "items": values, "free": values}, optional={"flag": values})))
 def test_hostile_claims_are_diagnosed_at_the_claim(name: Any, spec: Any) -> None:
     composition = _composition(
         "${claim.metadata.name}-${claim.spec.name}",
-        {"path": "${dir.spec.path}/f", "content": "${string(claim.spec.count) + claim.spec.name}"},
-        "${size(claim.spec.items) < 3}",
+        {"path": "${dir.spec.path}/f", "content": "${string(has(claim.spec.count) ? claim.spec.count : 0) + claim.spec.name}"},
+        "${!has(claim.spec.items) || size(claim.spec.items) < 3}",
         None,
     )
     _load(composition, _claim(name, spec))
