@@ -304,6 +304,7 @@ def _build(base: Path, repo: Path, root: Path, port: int, token: str, endpoint: 
         admin_token=token,
         provider_configs=configs,
         apps=[CoreDocument("Application", "demo", app_spec, {}, {}, None, None)],
+        local_sources=[str(repo)],  # the demo's own sample repository, and nothing else
         platform=platform_documents() if with_cloud else [],
     )
     return Server.build(settings, cache_dir=base / "git-cache")
