@@ -140,6 +140,7 @@ def serve_and_measure(args: argparse.Namespace) -> int:
     from kedge.controller.controller import Controller
     from kedge.engine import Engine
     from kedge.manifests import CoreDocument
+    from kedge.sources import LocalSources
     from kedge.store import Store
     from tests.api.server import serve
     from tests.controller.conftest import GitRepo, file_doc
@@ -151,7 +152,8 @@ def serve_and_measure(args: argparse.Namespace) -> int:
     config = CoreDocument("ProviderConfig", "default", {"provider": "local", "settings": {"root": str(root)}},
                           {}, {}, None, None)
     engine = Engine(store, extra_configs=[config])
-    controller = Controller(store, engine, cache_dir=work / "git", workers=args.workers)
+    controller = Controller(store, engine, cache_dir=work / "git", workers=args.workers,
+                            local_sources=LocalSources.under([work / "repos"]))
     repos: list[GitRepo] = []
     made = time.perf_counter()
     for a in range(args.apps):

@@ -13,6 +13,7 @@ from kedge.api.app import ApiSettings, create_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.retry import RetryPolicy
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.api.server import serve
 from tests.controller.conftest import GitRepo, app_spec, provider_config, wait_for
@@ -43,7 +44,10 @@ def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
     repo.commit({"good/app.yaml": GOOD_MANIFEST})
     store = Store.open(str(work / "state.db"))
     engine = Engine(store, extra_configs=[provider_config(root)], retry=RetryPolicy(attempts=2, base=0.01))
-    controller = Controller(store, engine, cache_dir=work / "git-cache", backoff_base=0.05, backoff_cap=0.5)
+    controller = Controller(
+        store, engine, cache_dir=work / "git-cache", backoff_base=0.05, backoff_cap=0.5,
+        local_sources=LocalSources.under([repo.path]),  # this repository only: /etc and the like stay refused
+    )
     controller.start()
     spec = app_spec(repo.path)
     controller.create_app(GOOD_APP, {**spec, "source": {**spec["source"], "path": "good"}}, "test")

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from kedge.api.app import ApiSettings, create_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.api.conftest import WEBHOOK_SECRET, bearer
 from tests.controller.conftest import GitRepo, app_spec, file_doc, provider_config
@@ -63,7 +64,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root.mkdir()
     store = Store.open(str(tmp / "state.db"))
     engine = Engine(store, extra_configs=[provider_config(root)])
-    controller = Controller(store, engine, cache_dir=tmp / "git-cache")
+    controller = Controller(store, engine, cache_dir=tmp / "git-cache", local_sources=LocalSources.under([repo.path]))
     for name in ("payments", "web"):
         controller.create_app(name, app_spec(repo.path), "test")
     tokens = {role: store.create_token(role, role) for role in ("admin", "operator", "viewer")}
