@@ -15,7 +15,8 @@ for ``--minutes``:
 - ``--clients`` API clients in a separate process, each sending a request, then waiting
   ``--think`` seconds (app list, one app, history, events, resources, audit pages, diff, sync
   requests): **API latency** per request, and any 5xx;
-- the process's RSS every 5 s: **memory slope** (least squares, MiB per minute);
+- the process's RSS every 5 s: **memory slope** (least squares, MiB per minute, over the whole
+  run and over its second half, past the warm-up);
 - the audit log's head before and after: **audit append rate**.
 
 Exits 1 when an API answer was a 5xx, a change was never applied or a tamper never reverted.
@@ -280,8 +281,9 @@ def _report(args: argparse.Namespace, wall: float, lags: dict[str, list[float]],
     for template, samples in sorted(by_kind.items()):
         print(f"    {template}: n={len(samples)} p99={percentile(samples, 0.99) * 1000:.0f} ms")
     mib = [m for _, m in rss]
+    later = rss[len(rss) // 2 :]  # the first half holds the warm-up: caches filling, first histories
     print(f"  RSS: {mib[0]:.0f} -> {mib[-1]:.0f} MiB (max {max(mib):.0f}), slope {slope(rss):+.2f} MiB/min "
-          f"over {len(rss)} samples")
+          f"over {len(rss)} samples, {slope(later):+.2f} MiB/min over the second half")
     print(f"  audit: {appended} entries appended, {appended / wall:.1f}/s")
     if pending:
         print(f"  NOT reconciled within 2 minutes after the run: {len(pending)}")
