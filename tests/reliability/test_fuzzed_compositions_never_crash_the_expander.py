@@ -235,3 +235,17 @@ def test_runaway_expressions_are_stopped_within_their_budget(runaway: str, items
     messages = [d.message for d in result.diagnostics]
     assert not result.ok
     assert any("was stopped" in m and "composition.yaml:" in m for m in messages), messages
+
+
+@settings(max_examples=10, deadline=None, database=None)
+@given(depth=st.integers(min_value=20, max_value=400), where=st.sampled_from(["claim", "template"]))
+def test_deep_nesting_in_claims_and_templates_is_diagnosed(depth: int, where: str) -> None:
+    nested: Any = "${claim.metadata.name}" if where == "template" else "leaf"
+    for _ in range(depth):
+        nested = {"a": nested}
+    if where == "template":
+        _load(_composition("${claim.metadata.name}-f", {"path": "f", "content": nested}, None, None),
+              _claim("shop", {"name": "a"}))
+    else:
+        _load(_composition("${claim.metadata.name}-f", {"path": "f"}, None, None),
+              _claim("shop", {"name": "a", "free": nested}))
