@@ -62,14 +62,18 @@ MANIFESTS = {
         # The demo cloud: an in-process AWS API (moto) at {endpoint}.
         apiVersion: aws.kedge.dev/v1
         kind: S3Bucket
-        metadata: {{name: kedge-demo-assets}}
+        metadata:
+          name: kedge-demo-assets
+          annotations: {{kedge.dev/usage: "storageGB=120,requests=2000000"}}  # priced by `kedge cost`
         spec:
           versioning: true
           tags: {{team: platform, env: demo}}
         ---
         apiVersion: aws.kedge.dev/v1
         kind: SQSQueue
-        metadata: {{name: kedge-demo-jobs}}
+        metadata:
+          name: kedge-demo-jobs
+          annotations: {{kedge.dev/usage: "requests=5000000"}}
         spec:
           tags: {{team: platform}}
     """,
