@@ -32,10 +32,10 @@ class Manifests:
     files: dict[str, str | bytes]  # relative path -> text; GOOD_FILE is prepended to resources.yaml
     fragments: tuple[str, ...]  # every one must appear in the CLI's message
     links: dict[str, str] = field(default_factory=dict)  # relative path -> target ("{outside}" substituted)
-    cli_only: bool = False  # needs what a git checkout cannot hold
     # Through git, a symlink is skipped with a warning (never followed) and the rest applies:
     # the case then checks that nothing beyond the link was read.
     git_skips: bool = False
+    kept: str = ""  # for those: the one resource that applies
 
 
 def _res(body: str) -> dict[str, str | bytes]:
@@ -53,6 +53,7 @@ MANIFESTS = [
         ("link.yaml", "symlink"),
         links={"link.yaml": "{outside}/outside.yaml"},
         git_skips=True,
+        kept="kept-a",
     ),
     Manifests(
         "symlinked-directory-out-of-the-app",
@@ -60,6 +61,7 @@ MANIFESTS = [
         ("sub", "symlink"),
         links={"sub": "{outside}"},
         git_skips=True,
+        kept="kept-b",
     ),
     Manifests(
         "fromFile-outside-the-app",
