@@ -108,9 +108,12 @@ class StoreBase:
             yield session
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
+    def _write(self, *, fenced: bool = True) -> Iterator[Session]:
+        """A write transaction; checked against this thread's lease unless ``fenced`` is False
+        (the lease and membership bookkeeping, which carry their own conditions)."""
         with self._failures(), Session(self._writer) as session, session.begin():
-            self._check_fence(session)
+            if fenced:
+                self._check_fence(session)
             yield session
 
     @staticmethod

@@ -46,7 +46,7 @@ class LeaseStore(StoreBase):
             },
             where=held_by_us | (LeaseRow.expires_at <= now),
         ).returning(LeaseRow.generation, LeaseRow.expires_at)
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             row = session.execute(statement).first()
         if row is None:
             return None
@@ -66,13 +66,13 @@ class LeaseStore(StoreBase):
             .values(expires_at=self._db_after(ttl))
             .returning(LeaseRow.expires_at)
         )
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             row = session.execute(statement).first()
         return None if row is None else Lease(lease.name, lease.holder, lease.generation, row.expires_at)
 
     def release_lease(self, name: str, holder: str) -> None:
         """Hand ``name`` back at once if ``holder`` holds it; its generation is kept."""
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             session.execute(
                 update(LeaseRow)
                 .where(LeaseRow.name == name, LeaseRow.holder == holder, LeaseRow.expires_at > self._db_now())
@@ -81,7 +81,7 @@ class LeaseStore(StoreBase):
 
     def release_leases(self, holder: str) -> int:
         """Hand back every lease ``holder`` holds (a clean shutdown); returns how many."""
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             result = session.execute(
                 update(LeaseRow)
                 .where(LeaseRow.holder == holder, LeaseRow.expires_at > self._db_now())

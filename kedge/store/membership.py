@@ -34,7 +34,7 @@ class Replica:
 class MembershipStore(StoreBase):
     def heartbeat(self, name: str, host: str, pid: int, ttl: float) -> Replica:
         """Register ``name`` or renew its lease for ``ttl`` seconds; returns the row as stored."""
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             statement = (
                 update(ReplicaRow)
                 .where(ReplicaRow.name == name)
@@ -59,7 +59,7 @@ class MembershipStore(StoreBase):
 
     def leave(self, name: str) -> None:
         """Deregister ``name`` (a clean shutdown): the others stop counting it at once."""
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             session.execute(delete(ReplicaRow).where(ReplicaRow.name == name))
 
     def replicas(self) -> list[Replica]:
@@ -72,7 +72,7 @@ class MembershipStore(StoreBase):
 
     def forget_dead_replicas(self) -> int:
         """Delete the rows of replicas expired for a long time; returns how many."""
-        with self._write() as session:
+        with self._write(fenced=False) as session:
             result = session.execute(
                 delete(ReplicaRow).where(ReplicaRow.expires_at < self._db_after(-FORGET_AFTER.total_seconds()))
             )

@@ -31,6 +31,7 @@ from kedge.store.leases import LeaseStore
 from kedge.store.membership import MembershipStore
 from kedge.store.notify import NotifyStore
 from kedge.store.operations import OperationStore
+from kedge.store.serving import ServingStore
 from kedge.store.tokens import TokenStore
 
 
@@ -46,6 +47,7 @@ class Store(
     MembershipStore,
     OperationStore,
     NotifyStore,
+    ServingStore,
 ):
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:
