@@ -2,8 +2,7 @@
 
 Any replica accepts a request (``request``) and answers with the operation at once; the replica
 that owns the app runs it (``claim`` inside the app's lease, ``finish`` after), and any replica
-can answer for it (``get``). Other replicas are told through ``NOTIFY`` so the owner starts at
-once; finished operations are pruned after ``KEEP``.
+can answer for it (``get``). Finished operations are pruned after ``KEEP``.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from typing import Any
 from kedge.controller.api import NotFound
 from kedge.store import OperationRecord, Store
 
-CHANNEL = "kedge_operations"  # NOTIFY channel: payload is the app's name
 KEEP = timedelta(hours=24)  # finished operations are readable this long
 
 
@@ -73,7 +71,6 @@ class Operations:
             prune=prune,
             confirm_prune=confirm_prune,
         )
-        self.store.notify(CHANNEL, app)
         return view(record)
 
     def get(self, op_id: str) -> dict[str, Any]:

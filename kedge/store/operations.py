@@ -98,6 +98,13 @@ class OperationStore(StoreBase):
             ).first()
             return found is not None
 
+    def apps_with_unfinished_operations(self) -> set[str]:
+        with self._read() as session:
+            rows = session.execute(
+                select(OperationRow.app).where(OperationRow.state.in_((QUEUED, RUNNING))).distinct()
+            )
+            return {row.app for row in rows}
+
     def finish_operation(self, op_id: str, state: str, message: str, revision: str | None = None) -> None:
         if state not in FINISHED:
             raise ValueError(f"an operation finishes as one of {FINISHED}, not {state!r}")

@@ -1,0 +1,192 @@
+"""Replicas: work done once, and failover after kill -9.
+
+Starts a throwaway PostgreSQL and real ``kedge serve`` processes on it (``tests/fixtures``),
+with ``--apps`` apps that each write one local file from their own directory of one git
+repository, and measures:
+
+- work done once: with 1, 2 and 3 replicas, a commit to every app is applied once per app
+  (runs recorded for the revision, summed over the apps), and the reconciles, git polls and
+  database transactions it cost, per replica;
+- failover: ``--kills`` times, a random replica is killed with SIGKILL, a commit to every app
+  follows at once, and the time until every app the dead replica owned has the commit applied
+  by a survivor is taken (p50 and max); a new replica then replaces the dead one;
+- after all kills: every app applied every commit exactly once, and the audit chain verifies.
+
+    .venv/bin/python bench/replicas.py                          # ~2 minutes: 30 apps, 3 kills
+    .venv/bin/python bench/replicas.py --apps 300 --kills 10    # the full run of docs/benchmarks.md
+
+Prints one line per step and a summary; exits 1 when an invariant is violated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.fixtures.pg import PgCluster, start_cluster, unique_name  # noqa: E402
+from tests.fixtures.replicas import ReplicaSet, wait_until  # noqa: E402
+
+
+def _metric(text: str, name: str) -> float:
+    """The sum of every sample of ``name`` in Prometheus text."""
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            head = line.split(" ")[0]
+            if head == name or head.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _metrics(replicas: ReplicaSet) -> dict[int, tuple[float, float]]:
+    """Per replica: (reconciles, git polls) so far."""
+    import urllib.request
+
+    from tests.fixtures.replicas import TOKEN
+
+    out = {}
+    for replica in replicas.alive():
+        request = urllib.request.Request(replica.url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        out[replica.index] = (
+            _metric(text, "kedge_reconcile_duration_seconds_count"),
+            _metric(text, "kedge_git_requests_total"),
+        )
+    return out
+
+
+def _transactions(cluster: PgCluster, database: str) -> int:
+    with cluster.connect() as conn:
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %s", (database,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _applied(replicas: ReplicaSet, content: str, apps: list[str]) -> bool:
+    found = replicas.contents()
+    return all(found[app] == content for app in apps)
+
+
+def _runs_of(replicas: ReplicaSet, revision: str) -> dict[str, int]:
+    return {
+        app: sum(1 for run in replicas.get(f"/api/v1/apps/{app}/history") if run["revision"] == revision)
+        for app in replicas.apps
+    }
+
+
+def work_done_once(cluster: PgCluster, base: Path, apps: int, count: int) -> dict[str, object]:
+    database = cluster.create_database(unique_name("bench_work_"))
+    replicas = ReplicaSet(base / f"work{count}", cluster.url(database), count=apps)
+    try:
+        replicas.commit_all("v1\n")
+        replicas.start(count)
+        wait_until(lambda: _applied(replicas, "v1\n", replicas.apps), 300, "v1 applied")
+        window = 20.0
+        before, tx_before = _metrics(replicas), _transactions(cluster, database)
+        started = time.monotonic()
+        revision = replicas.commit_all("v2\n")
+        wait_until(lambda: _applied(replicas, "v2\n", replicas.apps), 300, "v2 applied")
+        applied_in = time.monotonic() - started
+        time.sleep(max(0.0, window - applied_in))  # a fixed window, so loads compare across runs
+        after, tx_after = _metrics(replicas), _transactions(cluster, database)
+        runs = sum(_runs_of(replicas, revision).values())
+        per_replica = {
+            i: (after[i][0] - before[i][0], after[i][1] - before[i][1]) for i in after if i in before
+        }
+        return {
+            "replicas": count,
+            "runs": runs,
+            "applied_in": applied_in,
+            "reconciles": [round(v[0]) for v in per_replica.values()],
+            "polls": [round(v[1]) for v in per_replica.values()],
+            "tx_per_s_per_replica": (tx_after - tx_before) / window / count,
+        }
+    finally:
+        replicas.close()
+
+
+def failover(cluster: PgCluster, base: Path, apps: int, kills: int, seed: int) -> tuple[list[float], bool]:
+    rng = random.Random(seed)
+    replicas = ReplicaSet(base / "failover", cluster.url(cluster.create_database(unique_name("bench_fo_"))), count=apps)
+    times: list[float] = []
+    revisions: list[str] = []
+    try:
+        revisions.append(replicas.commit_all("r0\n"))
+        replicas.start(3)
+        wait_until(lambda: _applied(replicas, "r0\n", replicas.apps), 300, "first commit applied")
+        for round_ in range(1, kills + 1):
+            wait_until(lambda: len(replicas.owners()) == 3, 60, "three replicas")
+            owners = replicas.owners()
+            victim = rng.choice(replicas.alive())
+            log = victim.log.read_text()
+            name = next(n for n in owners if n in log)
+            orphaned = owners[name]
+            replicas.kill(victim)
+            killed = time.monotonic()
+            content = f"r{round_}\n"
+            revisions.append(replicas.commit_all(content))
+            wait_until(lambda: _applied(replicas, content, orphaned), 120, f"round {round_}: takeover")
+            taken = time.monotonic() - killed
+            times.append(taken)
+            print(f"kill {round_}: {len(orphaned)} apps of {name} applied the next commit after {taken:.1f} s")
+            wait_until(lambda: _applied(replicas, content, replicas.apps), 120, "every app applied")
+            replicas.start(1)
+        ok = True
+        for revision in revisions:
+            counts = _runs_of(replicas, revision)
+            if set(counts.values()) != {1}:
+                print(f"VIOLATION: revision {revision[:12]} applied {sorted(set(counts.values()))} times")
+                ok = False
+        if replicas.get("/api/v1/audit/verify")["ok"] is not True:
+            print("VIOLATION: the audit chain does not verify")
+            ok = False
+        return times, ok
+    finally:
+        replicas.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--apps", type=int, default=30)
+    parser.add_argument("--kills", type=int, default=3)
+    parser.add_argument("--max-replicas", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    cluster = start_cluster()
+    ok = True
+    try:
+        with tempfile.TemporaryDirectory(prefix="kedge-bench-replicas-") as tmp:
+            base = Path(tmp)
+            print(f"work done once, {args.apps} apps, one commit to each:")
+            for count in range(1, args.max_replicas + 1):
+                result = work_done_once(cluster, base, args.apps, count)
+                print(
+                    f"  {count} replica(s): {result['runs']} runs for {args.apps} apps, applied in "
+                    f"{result['applied_in']:.1f} s; reconciles per replica {result['reconciles']}, "
+                    f"git polls per replica {result['polls']} (20 s window), "
+                    f"{result['tx_per_s_per_replica']:.1f} database transactions/s per replica"
+                )
+                ok = ok and result["runs"] == args.apps
+            times, fine = failover(cluster, base, args.apps, args.kills, args.seed)
+            ok = ok and fine
+            print(
+                f"failover over {len(times)} kills: p50 {statistics.median(times):.1f} s, "
+                f"max {max(times):.1f} s (goal: max under 20 s)"
+            )
+    finally:
+        cluster.stop()
+    print("OK" if ok else "INVARIANT VIOLATED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
