@@ -88,7 +88,9 @@ class Children:
                 self.local.check(str(spec["source"]["repoURL"]))
             except ConfigError as err:
                 log.warning("app %s declared by %s is refused: %s", name, parent, err)
-                self.reports.report(parent, "child-refused", f"Application {name!r} refused: {err}", about=name)
+                self.reports.report(
+                    parent, "child-refused", f"Application {name!r} refused: {err}", about=name
+                )
                 return
             self.store.put_app(name, spec, source=f"app:{parent}")
             self.store.audit(f"app:{parent}", "app-created" if existing is None else "app-updated", app=name)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from kedge.controller.api import NotFound, Subscription
-from kedge.controller.bus import EventBus
 from kedge.controller.fetch import Sources
 from kedge.controller.leases import Leases
 from kedge.controller.loop import Worker
@@ -23,6 +22,7 @@ from kedge.controller.operations import Operations
 from kedge.controller.poller import Poller
 from kedge.controller.queue import WorkQueue
 from kedge.controller.reconciler import Reconciler
+from kedge.controller.relay import SharedBus
 from kedge.controller.sharding import assign
 from kedge.controller.spec import AppSpec, validate
 from kedge.controller.views import app_view, event_view, history_view, resources_view
@@ -39,7 +39,7 @@ class ControlPlaneFacade:
     store: Store
     engine: Engine
     sources: Sources
-    bus: EventBus
+    bus: SharedBus
     metrics: Metrics
     queue: WorkQueue
     poller: Poller
@@ -136,7 +136,9 @@ class ControlPlaneFacade:
             raise NotFound(f"app {name!r} has no history entry {history_id} with a revision")
         self.store.set_app_flags(name, pinned_revision=run.revision)
         self.poller.apps_changed.set()
-        self.store.audit(actor, "rollback", app=name, revision=run.revision, details={"historyId": history_id})
+        self.store.audit(
+            actor, "rollback", app=name, revision=run.revision, details={"historyId": history_id}
+        )
         op = self.operations.request(name, "rollback", actor, revision=run.revision)
         self.wake(name, "rollback")
         return op

@@ -28,7 +28,7 @@ from kedge.store import Replica, Store
 
 log = logging.getLogger("kedge.controller")
 TTL = 15.0  # seconds a heartbeat keeps a replica alive (Kubernetes leader election: 15 s)
-INTERVAL = 3.0  # seconds between heartbeats
+INTERVAL = 3.0  # seconds between heartbeats (for a TTL of 15 s; the same fraction of another)
 SWEEP_EVERY = 100  # heartbeats between deletions of long-dead replicas' rows
 CHANNEL = "kedge_replicas"  # NOTIFY channel: a replica joined or left
 
@@ -45,14 +45,14 @@ class Membership:
         *,
         name: str | None = None,
         ttl: float = TTL,
-        interval: float = INTERVAL,
+        interval: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         on_change: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.store = store
         self.name = name or instance_name()
         self.ttl = ttl
-        self.interval = interval
+        self.interval = interval if interval is not None else ttl * INTERVAL / TTL
         self._clock = clock
         self._on_change = on_change
         self._members: list[str] = []

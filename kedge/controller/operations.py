@@ -85,7 +85,13 @@ class Operations:
         if record is None:
             return None
         return Operation(
-            record.id, record.app, record.type, record.actor, record.revision, record.prune, record.confirm_prune
+            record.id,
+            record.app,
+            record.type,
+            record.actor,
+            record.revision,
+            record.prune,
+            record.confirm_prune,
         )
 
     def pending(self, app: str) -> bool:

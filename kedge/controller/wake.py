@@ -25,15 +25,22 @@ DELETED = "deleted"  # the reason that makes every replica forget the app
 
 class Wake:
     def __init__(
-        self, store: Store, membership: Membership, queue: WorkQueue, on_deleted: Callable[[str], None]
+        self,
+        store: Store,
+        membership: Membership,
+        queue: WorkQueue,
+        on_deleted: Callable[[str], None],
+        on_queued: Callable[[str], None] = lambda name: None,
     ) -> None:
         self.store = store
         self.membership = membership
         self.queue = queue
         self.on_deleted = on_deleted
+        self.on_queued = on_queued
 
     def __call__(self, name: str, reason: str) -> None:
         if self.membership.owns(name):
+            self.on_queued(name)
             self.queue.add(name, reason=reason)
         else:
             self.others(name, reason)
@@ -54,4 +61,5 @@ class Wake:
         if reason == DELETED:
             self.on_deleted(name)
         elif self.membership.owns(name):
+            self.on_queued(name)
             self.queue.add(name, reason=reason)

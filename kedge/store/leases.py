@@ -35,13 +35,13 @@ class LeaseStore(StoreBase):
         holds renews it and keeps the generation."""
         insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
         now, expires = self._db_now(), self._db_after(ttl)
-        statement = insert(LeaseRow).values(name=name, holder=holder, expires_at=expires, generation=1)
-        held_by_us = (LeaseRow.holder == statement.excluded.holder) & (LeaseRow.expires_at > now)
-        statement = statement.on_conflict_do_update(
+        values = insert(LeaseRow).values(name=name, holder=holder, expires_at=expires, generation=1)
+        held_by_us = (LeaseRow.holder == values.excluded.holder) & (LeaseRow.expires_at > now)
+        statement = values.on_conflict_do_update(
             index_elements=[LeaseRow.name],
             set_={
-                "holder": statement.excluded.holder,
-                "expires_at": statement.excluded.expires_at,
+                "holder": values.excluded.holder,
+                "expires_at": values.excluded.expires_at,
                 "generation": case((held_by_us, LeaseRow.generation), else_=LeaseRow.generation + 1),
             },
             where=held_by_us | (LeaseRow.expires_at <= now),

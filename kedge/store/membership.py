@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from kedge.store.base import StoreBase
 from kedge.store.tables import ReplicaRow
@@ -44,7 +44,7 @@ class MembershipStore(StoreBase):
             row = session.scalars(statement).first()
             if row is None:
                 session.execute(
-                    ReplicaRow.__table__.insert().values(
+                    insert(ReplicaRow).values(
                         name=name,
                         host=host,
                         pid=pid,
@@ -74,7 +74,9 @@ class MembershipStore(StoreBase):
         """Delete the rows of replicas expired for a long time; returns how many."""
         with self._write(fenced=False) as session:
             result = session.execute(
-                delete(ReplicaRow).where(ReplicaRow.expires_at < self._db_after(-FORGET_AFTER.total_seconds()))
+                delete(ReplicaRow).where(
+                    ReplicaRow.expires_at < self._db_after(-FORGET_AFTER.total_seconds())
+                )
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
 

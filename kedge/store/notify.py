@@ -31,7 +31,9 @@ class NotifyStore(StoreBase):
         if self.dialect != "postgresql" or len(payload.encode()) > PAYLOAD_LIMIT:
             return False
         with self._failures(), self._engine.begin() as connection:
-            connection.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+            connection.execute(
+                text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
+            )
         return True
 
     def listener(self, channels: Sequence[str], callback: Callback) -> Listener | None:
