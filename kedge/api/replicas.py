@@ -22,5 +22,6 @@ router = APIRouter(prefix="/api/v1", tags=["replicas"], responses=models.ERRORS)
 def replicas(request: Request, who: Principal = require(Role.viewer)) -> Any:
     control: ControlPlane = request.app.state.control
     return [
-        {**replica, "apps": [app for app in replica["apps"] if who.sees(app)]} for replica in control.replicas()
+        {**replica, "apps": [app for app in replica["apps"] if who.sees(app)]}
+        for replica in control.replicas()
     ]
