@@ -54,11 +54,15 @@ def test_apps_spread_fail_over_and_each_commit_applies_once(replica_set: Replica
     assert set(_applied_once(replica_set, first).values()) == {1}, "each app applied v1 exactly once"
 
     victim = max(replica_set.alive(), key=lambda r: len(replica_set.owners(r)))
-    victim_name = next(n for n in replica_set.owners() if n in victim.log.read_text())
+    victim_name = replica_set.name_of(victim)
     survivor = next(r for r in replica_set.alive() if r is not victim)
     replica_set.kill(victim)
     killed = time.monotonic()
-    wait_until(lambda: victim_name not in replica_set.owners(survivor) and _spread(replica_set, 2), FAILOVER + 5, "takeover")
+    wait_until(
+        lambda: victim_name not in replica_set.owners(survivor) and _spread(replica_set, 2),
+        FAILOVER + 5,
+        "takeover",
+    )
     assert time.monotonic() - killed < FAILOVER
 
     second = replica_set.commit_all("v2\n")
@@ -66,12 +70,32 @@ def test_apps_spread_fail_over_and_each_commit_applies_once(replica_set: Replica
     assert set(_applied_once(replica_set, second).values()) == {1}, "each app applied v2 exactly once"
 
     a, b = replica_set.alive()
-    name_a = next(n for n in replica_set.owners(a) if n in a.log.read_text())
+    name_a = replica_set.name_of(a)
     app = replica_set.owners(a)[name_a][0]
     op = replica_set.post(f"/api/v1/apps/{app}/sync", {}, b)  # asked of the replica that does not own it
     done = wait_until(
-        lambda: (seen := replica_set.get(f"/api/v1/operations/{op['id']}", b))["state"] == "succeeded" and seen,
+        lambda: (
+            (seen := replica_set.get(f"/api/v1/operations/{op['id']}", b))["state"] == "succeeded" and seen
+        ),
         30,
         "the operation, run by the owner and read where it was asked",
     )
     assert done["app"] == app and done["replica"] == name_a
+
+
+def test_a_frozen_replica_is_fenced_and_applies_nothing_twice(replica_set: ReplicaSet) -> None:
+    first = replica_set.commit_all("v1\n")
+    frozen, awake = replica_set.start(2)
+    wait_until(lambda: _spread(replica_set, 2), 30, "apps spread over two replicas")
+    wait_until(lambda: set(replica_set.contents().values()) == {"v1\n"}, 60, "v1 applied")
+    replica_set.pause(frozen)
+    wait_until(lambda: len(replica_set.owners(awake)) == 1, FAILOVER + 5, "the frozen replica is counted out")
+    second = replica_set.commit_all("v2\n")
+    wait_until(lambda: set(replica_set.contents().values()) == {"v2\n"}, 60, "v2 applied by the awake replica")
+    replica_set.resume(frozen)
+    wait_until(lambda: _spread(replica_set, 2), 30, "the thawed replica rejoins and takes a share again")
+    third = replica_set.commit_all("v3\n")
+    wait_until(lambda: set(replica_set.contents().values()) == {"v3\n"}, 60, "v3 applied")
+    for revision in (first, second, third):
+        assert set(_applied_once(replica_set, revision).values()) == {1}, revision
+    assert replica_set.get("/api/v1/audit/verify")["ok"] is True
