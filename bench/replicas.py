@@ -10,10 +10,14 @@ repository, and measures:
 - failover: ``--kills`` times, a random replica is killed with SIGKILL, a commit to every app
   follows at once, and the time until every app the dead replica owned has the commit applied
   by a survivor is taken (p50 and max); a new replica then replaces the dead one;
-- after all kills: every app applied every commit exactly once, and the audit chain verifies.
+- after all kills: every app applied every commit exactly once, and the audit chain verifies;
+- chaos (``--chaos N``): N random kill -9s while commits, drift (files edited by hand) and
+  operations (requested on random replicas) keep coming; then every app has exactly one owner
+  and the last commit, no operation is stuck, no commit was applied twice, the audit verifies.
 
-    .venv/bin/python bench/replicas.py                          # ~2 minutes: 30 apps, 3 kills
-    .venv/bin/python bench/replicas.py --apps 300 --kills 10    # the full run of docs/benchmarks.md
+    .venv/bin/python bench/replicas.py                          # about 4 minutes: 30 apps, 3 kills
+    .venv/bin/python bench/replicas.py --apps 300 --kills 10 --chaos 20   # the full run
+    .venv/bin/python bench/replicas.py --only-chaos --chaos 5             # chaos alone, ~2 minutes
 
 Prints one line per step and a summary; exits 1 when an invariant is violated.
 """
@@ -162,6 +166,63 @@ def failover(cluster: PgCluster, base: Path, apps: int, kills: int, seed: int) -
         replicas.close()
 
 
+def chaos(cluster: PgCluster, base: Path, apps: int, kills: int, seed: int) -> bool:
+    """Random kill -9s while commits, drift and operations keep coming; then the invariants."""
+    rng = random.Random(seed)
+    url = cluster.url(cluster.create_database(unique_name("bench_chaos_")))
+    replicas = ReplicaSet(base / "chaos", url, count=apps)
+    revisions: list[str] = []
+    ops: list[str] = []
+    try:
+        revisions.append(replicas.commit_all("c0\n"))
+        replicas.start(3)
+        wait_until(lambda: _applied(replicas, "c0\n", replicas.apps), 300, "first commit applied")
+        for round_ in range(1, kills + 1):
+            replicas.kill(rng.choice(replicas.alive()))
+            revisions.append(replicas.commit_all(f"c{round_}\n"))
+            for app in rng.sample(replicas.apps, min(3, apps)):  # drift, to be reverted
+                (replicas.root / app / f"{app}.txt").write_text("tampered\n")
+            survivor = rng.choice(replicas.alive())
+            ops.append(replicas.post(f"/api/v1/apps/{rng.choice(replicas.apps)}/sync", {}, survivor)["id"])
+            time.sleep(rng.uniform(1.0, 6.0))  # the next kill lands while this work is in flight
+            replicas.start(1)
+        last = f"c{kills}\n"
+        wait_until(lambda: _applied(replicas, last, replicas.apps), 180, "every app at the last commit")
+        owned = sorted(app for names in replicas.owners().values() for app in names)
+        ok = owned == replicas.apps
+        if not ok:
+            print(f"VIOLATION: apps without exactly one owner: {sorted(set(replicas.apps) ^ set(owned))}")
+
+        def finished() -> bool:
+            return all(
+                replicas.get(f"/api/v1/operations/{op}")["state"] in ("succeeded", "failed") for op in ops
+            )
+
+        try:
+            wait_until(finished, 120, "every operation finished")
+        except AssertionError as err:
+            print(f"VIOLATION: stuck operations: {err}")
+            ok = False
+        twice = {
+            revision[:12]: apps_
+            for revision in revisions
+            if (apps_ := [app for app, n in _runs_of(replicas, revision).items() if n > 1])
+        }
+        if twice:
+            print(f"VIOLATION: commits applied twice: {twice}")
+            ok = False
+        if replicas.get("/api/v1/audit/verify")["ok"] is not True:
+            print("VIOLATION: the audit chain does not verify")
+            ok = False
+        print(
+            f"chaos: {kills} kills, {len(revisions)} commits, {len(ops)} operations, drift on "
+            f"{3 * kills} files: {'every invariant held' if ok else 'INVARIANT VIOLATED'}"
+        )
+        return ok
+    finally:
+        replicas.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -170,6 +231,8 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--max-replicas", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--chaos", type=int, default=0, help="random kill -9s under load (0: skip)")
+    parser.add_argument("--only-chaos", action="store_true", help="skip the other measurements")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the replicas and the cluster too
     cluster = start_cluster()
@@ -177,22 +240,25 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="kedge-bench-replicas-") as tmp:
             base = Path(tmp)
-            print(f"work done once, {args.apps} apps, one commit to each:")
-            for count in range(1, args.max_replicas + 1):
-                result = work_done_once(cluster, base, args.apps, count)
+            if not args.only_chaos:
+                print(f"work done once, {args.apps} apps, one commit to each:")
+                for count in range(1, args.max_replicas + 1):
+                    result = work_done_once(cluster, base, args.apps, count)
+                    print(
+                        f"  {count} replica(s): {result['runs']} runs for {args.apps} apps, applied in "
+                        f"{result['applied_in']:.1f} s; in a 20 s window, reconciles per replica "
+                        f"{result['reconciles']}, {result['tx_per_s_per_replica']:.1f} database "
+                        "transactions/s per replica"
+                    )
+                    ok = ok and result["runs"] == args.apps
+                times, fine = failover(cluster, base, args.apps, args.kills, args.seed)
+                ok = ok and fine
                 print(
-                    f"  {count} replica(s): {result['runs']} runs for {args.apps} apps, applied in "
-                    f"{result['applied_in']:.1f} s; in a 20 s window, reconciles per replica "
-                    f"{result['reconciles']}, {result['tx_per_s_per_replica']:.1f} database "
-                    "transactions/s per replica"
+                    f"failover over {len(times)} kills: p50 {statistics.median(times):.1f} s, "
+                    f"max {max(times):.1f} s (goal: max under 20 s)"
                 )
-                ok = ok and result["runs"] == args.apps
-            times, fine = failover(cluster, base, args.apps, args.kills, args.seed)
-            ok = ok and fine
-            print(
-                f"failover over {len(times)} kills: p50 {statistics.median(times):.1f} s, "
-                f"max {max(times):.1f} s (goal: max under 20 s)"
-            )
+            if args.chaos:
+                ok = chaos(cluster, base, args.apps, args.chaos, args.seed) and ok
     finally:
         cluster.stop()
     print("OK" if ok else "INVARIANT VIOLATED")
