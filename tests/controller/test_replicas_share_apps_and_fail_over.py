@@ -38,11 +38,8 @@ def _spread(replicas: ReplicaSet, expected: int) -> dict[str, list[str]]:
 
 
 def _applied_once(replicas: ReplicaSet, revision: str) -> dict[str, int]:
-    """How many recorded runs applied ``revision``, per app."""
-    return {
-        app: sum(1 for run in replicas.get(f"/api/v1/apps/{app}/history") if run["revision"] == revision)
-        for app in replicas.apps
-    }
+    """How many runs applied ``revision`` as a new commit, per app."""
+    return {app: len(runs) for app, runs in replicas.commit_runs(revision).items()}
 
 
 def test_apps_spread_fail_over_and_each_commit_applies_once(replica_set: ReplicaSet) -> None:
@@ -91,7 +88,9 @@ def test_a_frozen_replica_is_fenced_and_applies_nothing_twice(replica_set: Repli
     replica_set.pause(frozen)
     wait_until(lambda: len(replica_set.owners(awake)) == 1, FAILOVER + 5, "the frozen replica is counted out")
     second = replica_set.commit_all("v2\n")
-    wait_until(lambda: set(replica_set.contents().values()) == {"v2\n"}, 60, "v2 applied by the awake replica")
+    wait_until(
+        lambda: set(replica_set.contents().values()) == {"v2\n"}, 60, "v2 applied by the awake replica"
+    )
     replica_set.resume(frozen)
     wait_until(lambda: _spread(replica_set, 2), 30, "the thawed replica rejoins and takes a share again")
     third = replica_set.commit_all("v3\n")
