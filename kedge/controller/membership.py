@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from kedge.controller.sharding import owner
 from kedge.model import KedgeError
-from kedge.store import Replica, Store
+from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
 TTL = 15.0  # seconds a heartbeat keeps a replica alive (Kubernetes leader election: 15 s)
@@ -136,6 +136,3 @@ class Membership:
             self.store.notify(CHANNEL, self.name)
         except KedgeError as err:  # the others will count it out when the heartbeat runs out
             log.warning("replica %s could not deregister: %s", self.name, err)
-
-    def replicas(self) -> list[Replica]:
-        return self.store.replicas()
