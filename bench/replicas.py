@@ -18,6 +18,7 @@ repository, and measures:
     .venv/bin/python bench/replicas.py                          # about 4 minutes: 30 apps, 3 kills
     .venv/bin/python bench/replicas.py --apps 300 --kills 10 --chaos 20   # the full run
     .venv/bin/python bench/replicas.py --only-chaos --chaos 5             # chaos alone, ~2 minutes
+    .venv/bin/python bench/replicas.py --only-failover --kills 10         # failover alone, ~4 minutes
 
 Prints one line per step and a summary; exits 1 when an invariant is violated.
 """
@@ -228,6 +229,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--chaos", type=int, default=0, help="random kill -9s under load (0: skip)")
     parser.add_argument("--only-chaos", action="store_true", help="skip the other measurements")
+    parser.add_argument("--only-failover", action="store_true", help="skip work-done-once and chaos")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the replicas and the cluster too
     cluster = start_cluster()
@@ -236,8 +238,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="kedge-bench-replicas-") as tmp:
             base = Path(tmp)
             if not args.only_chaos:
-                print(f"work done once, {args.apps} apps, one commit to each:")
-                for count in range(1, args.max_replicas + 1):
+                if not args.only_failover:
+                    print(f"work done once, {args.apps} apps, one commit to each:")
+                for count in range(1, 0 if args.only_failover else args.max_replicas + 1):
                     result = work_done_once(cluster, base, args.apps, count)
                     print(
                         f"  {count} replica(s): {result['runs']} runs for {args.apps} apps, applied in "
@@ -252,7 +255,7 @@ def main() -> int:
                     f"failover over {len(times)} kills: p50 {statistics.median(times):.1f} s, "
                     f"max {max(times):.1f} s (goal: max under 20 s)"
                 )
-            if args.chaos:
+            if args.chaos and not args.only_failover:
                 ok = chaos(cluster, base, args.apps, args.chaos, args.seed) and ok
     finally:
         cluster.stop()
