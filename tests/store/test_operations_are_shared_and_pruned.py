@@ -47,6 +47,7 @@ def test_operations_run_oldest_first_and_orphans_run_again(store: Store) -> None
     assert store.claim_operation("web", "replica-b") is None
     assert store.has_unfinished_operations("api")
     assert not store.has_unfinished_operations("web")
+    assert store.apps_with_unfinished_operations() == {"api"}, "what an owner looks for when a wake-up was lost"
 
 
 def test_finished_operations_are_pruned(store: Store, clock: StepClock) -> None:
