@@ -257,3 +257,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "Temporarily unavailable; retry later"),
     )
 }
+
+
+class ReplicaView(View):
+    name: str = Field(description="The replica's instance name: its host and a suffix new at each start.")
+    lastSeen: str = Field(description="Its last heartbeat, by the database's clock (ISO 8601).")
+    apps: list[str] = Field(description="The apps it owns now.")

@@ -22,6 +22,7 @@ from kedge.controller.claims import claim_statuses, settled
 from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
+from kedge.controller.operations import Operation
 from kedge.controller.spec import AppSpec
 from kedge.controller.status import (
     APP_CONDITIONS,
@@ -51,36 +52,6 @@ class _Cached:
     spec: AppSpec
     rendered: Rendered
     at: float
-
-
-@dataclass
-class Operation:
-    """A requested sync or rollback; the API answers with it at once (202)."""
-
-    id: str
-    app: str
-    type: str  # sync | rollback
-    actor: str
-    revision: str | None = None
-    prune: bool | None = None
-    confirm_prune: bool = False
-    state: str = "queued"  # queued | running | succeeded | failed
-    message: str = ""
-    created_at: str = field(default_factory=lambda: _now().isoformat())
-    finished_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "app": self.app,
-            "type": self.type,
-            "actor": self.actor,
-            "revision": self.revision,
-            "state": self.state,
-            "message": self.message,
-            "createdAt": self.created_at,
-            "finishedAt": self.finished_at,
-        }
 
 
 def _now() -> datetime:
