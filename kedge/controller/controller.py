@@ -71,6 +71,8 @@ class Controller:
         self.reconciler = Reconciler(
             store, engine, self.sources, self.bus, self.metrics, self.notifier, on_rendered=self._rendered
         )
+        self.reconciler.watch_generation = self.watches.generation  # sweeps skip quiet, watched apps
+        self.reconciler.watches_quiet = self.watches.quiet
         self.workers = workers
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
