@@ -32,7 +32,6 @@ from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
 from kedge.planning.planner import plan as make_plan
-from kedge.planning.policy import PolicyLimits, check_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
@@ -40,6 +39,7 @@ from kedge.store.audit import AuditItem
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
+    from kedge.planning.policy import PolicyLimits
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Engine:
         self.platform = platform or expander()
         self._catalog = catalog  # prices for plan.cost and budgets; None: the shipped catalog
         self.policies = policies  # the server's Policies: they apply to every app
-        self.policy_limits = policy_limits or PolicyLimits()
+        self.policy_limits = policy_limits  # None: the defaults
         self.retry = retry or RetryPolicy()
         self.extra_configs = extra_configs
         self.env = env
@@ -170,9 +170,10 @@ class Engine:
         plan = make_plan(plan_input, registry.kind_spec)
         changes, previews = self._preview(run, plan)
         cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
+        policies = [d for d in (*self.policies, *run.rendered.core) if d.kind == "Policy"]
         verdicts = (
-            check_plan(
-                [*self.policies, *run.rendered.core],
+            _check_plan(
+                policies,
                 changes,
                 app=app,
                 kinds=registry.kind_spec,
@@ -181,7 +182,7 @@ class Engine:
                 limits=self.policy_limits,
                 cost=cost,
             )
-            if options.check_policies
+            if options.check_policies and policies
             else []
         )
         reported = _conditions(run.rendered.resources, run.observed.by_identity)
@@ -325,6 +326,13 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _check_plan(policies: Sequence[CoreDocument], changes: Sequence[Change], **kwargs: Any) -> list[Diagnostic]:
+    """The policy verdicts; the CEL sandbox is imported only for an app or server with Policies."""
+    from kedge.planning.policy import check_plan
+
+    return check_plan(policies, changes, **kwargs)
 
 
 def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:
