@@ -328,7 +328,9 @@ class Engine:
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
 
 
-def _check_plan(policies: Sequence[CoreDocument], changes: Sequence[Change], **kwargs: Any) -> list[Diagnostic]:
+def _check_plan(
+    policies: Sequence[CoreDocument], changes: Sequence[Change], **kwargs: Any
+) -> list[Diagnostic]:
     """The policy verdicts; the CEL sandbox is imported only for an app or server with Policies."""
     from kedge.planning.policy import check_plan
 
