@@ -103,11 +103,12 @@ def main() -> None:
             assert p.returncode == 0, p.stdout + p.stderr
         plan_wall = min(w for w, _, _ in plans)
         plan_rss = max(r for _, r, _ in plans)
-        print(f"resources: {total} in {args.files} files")
+        print(f"resources: {total} in {args.files} files; load average {os.getloadavg()[0]:.1f}")
         print(f"plain python loop writing {total} files: {loop:.2f} s (best of 3)")
         print(f"kedge apply (create {total}): {apply_wall:.2f} s, peak RSS {apply_rss:.0f} MiB, "
               f"ratio to the loop {apply_wall / loop:.1f}x")
-        print(f"kedge plan (no changes): {plan_wall:.2f} s (best of 3), peak RSS {plan_rss:.0f} MiB")
+        print(f"kedge plan (no changes): {plan_wall:.2f} s (best of 3), peak RSS {plan_rss:.0f} MiB, "
+              f"ratio to the loop {plan_wall / loop:.1f}x")
         phase = apply_phase(work, args.files, args.per_file)
         print(f"apply phase alone (in-process, after the plan): {phase:.2f} s, "
               f"ratio to the loop {phase / loop:.1f}x")
