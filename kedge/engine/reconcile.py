@@ -186,7 +186,9 @@ class Engine:
             else []
         )
         reported = _conditions(run.rendered.resources, run.observed.by_identity)
-        diagnostics = [*run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *usage_problems, *verdicts]
+        diagnostics = [
+            *run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *usage_problems, *verdicts
+        ]
         run.plan = Plan(_with_dependencies(changes, run.rendered), diagnostics, cost)
         return run
 
