@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.controller.conftest import GitRepo, file_doc
 
@@ -77,7 +78,7 @@ def measure(store: Store, configs: list[CoreDocument], work: Path, args: argpars
             skip: bool) -> float:
     """CPU share of one core over ``--minutes`` after every app is Synced and ``--settle`` more."""
     engine = Engine(store, extra_configs=configs)
-    controller = Controller(store, engine, cache_dir=work / "git")
+    controller = Controller(store, engine, cache_dir=work / "git", local_sources=LocalSources.under([work]))
     if not skip:
         controller.reconciler.watches_quiet = None  # every sweep observes and plans
     started = time.perf_counter()

@@ -271,7 +271,13 @@ def _confirm() -> None:
     output.confirm("Do you want to apply these changes?", "Apply cancelled: nothing was changed.")
 
 
-VERB = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}
+VERB = {
+    "create": "creating",
+    "update": "updating",
+    "replace": "replacing",
+    "delete": "deleting",
+    "migrate": "migrating",
+}
 
 
 def resource_line(result: "ChangeResult") -> str:

@@ -38,6 +38,7 @@ class ChangeResult:
     result: str
     error: str | None = None
     seconds: float | None = None  # how long the provider call took (None: it was not made)
+    details: Mapping[str, Any] | None = None  # for the audit log (a migration's counts)
 
 
 @dataclass
@@ -79,6 +80,10 @@ class Applier:
     def apply(self, plan: Plan) -> ApplyOutcome:
         self._written = {r.key: r for r in self.rendered.resources}
         work = [c for c in plan.changes if c.is_change or self._needs_entry(c, None)]
+        if any(c.action is Action.MIGRATE for c in work):
+            from kedge.engine.migrate_apply import apply_migrating
+
+            return apply_migrating(self, work)
         changes = [c for c in work if c.action is not Action.DELETE]
         deletes = [c for c in work if c.action is Action.DELETE]
         for layer in _layers(changes, self.rendered.graph):
@@ -257,8 +262,10 @@ class Applier:
             or (outputs is not None and dict(entry.outputs) != dict(outputs))
         )
 
-    def _finish(self, change: Change, result: str, error: str | None = None) -> None:
-        outcome = ChangeResult(change, result, error, self._seconds.get(change.key))
+    def _finish(
+        self, change: Change, result: str, error: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> None:
+        outcome = ChangeResult(change, result, error, self._seconds.get(change.key), details)
         self.outcome.results.append(outcome)
         if self.progress is not None:
             self.progress(outcome)

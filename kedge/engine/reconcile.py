@@ -15,12 +15,14 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedge.cost import Catalog, check_usage
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.cost import load_catalog, plan_cost
+from kedge.engine.migrate_plan import plan_with_migrations
 from kedge.engine.observe import Connections, Observed, observe
 from kedge.engine.platform import expander
 from kedge.engine.render import Rendered, render
@@ -31,7 +33,6 @@ from kedge.model.diagnostics import has_errors
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
-from kedge.planning.planner import plan as make_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
@@ -167,7 +168,9 @@ class Engine:
             allow_empty=options.allow_empty,
             confirm_prune=options.confirm_prune,
         )
-        plan = make_plan(plan_input, registry.kind_spec)
+        expand = self.platform.for_app(options.platform_app)
+        runs = partial(self.store.runs, app, limit=3, with_results=True)
+        plan = plan_with_migrations(plan_input, registry.kind_spec, run, expand, runs)
         changes, previews = self._preview(run, plan)
         cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
         policies = [d for d in (*self.policies, *run.rendered.core) if d.kind == "Policy"]
@@ -280,7 +283,7 @@ class Engine:
                     revision=run.options.revision,
                     diff=[d.to_json() for d in r.change.diff],
                     result=r.result,
-                    details={"error": r.error} if r.error else None,
+                    details={**(r.details or {}), **({"error": r.error} if r.error else {})} or None,
                 )
                 for r in applier.outcome.results
                 if r.change.is_change or r.result != "succeeded"
