@@ -128,6 +128,8 @@ class Controller(ControlPlaneFacade):
             on_request=lambda: self.metrics.git_requests.labels("ls-remote").inc(),
             clock=clock,
         )
+        self.reconciler.watch_generation = self.watches.generation  # sweeps skip quiet, watched apps
+        self.reconciler.watches_quiet = self.watches.quiet
         self.workers = workers
         self._owned: set[str] = set()
         self._planning: set[str] = set()  # apps whose diff or resources are being computed

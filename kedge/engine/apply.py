@@ -9,6 +9,7 @@ A failed change skips everything that depends on it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +26,8 @@ from kedge.model.values import redact_text
 from kedge.planning import Action, Change, Plan
 from kedge.providers.base import FieldChange, Target
 from kedge.store import Store
+
+log = logging.getLogger("kedge.engine")
 
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
 
@@ -118,7 +121,11 @@ class Applier:
 
     def _perform_all(self, chunk: Sequence[Change]) -> list[tuple[Change, Mapping[str, Any] | None]]:
         done: list[tuple[Change, Mapping[str, Any] | None]] = []
+        together = self._create_together(chunk)
         for change in chunk:
+            if change.key in together:
+                done.append((change, together[change.key]))
+                continue
             started = time.monotonic()
             try:
                 done.append((change, self._perform(change)))
@@ -131,6 +138,41 @@ class Applier:
             else:
                 self._seconds[change.key] = time.monotonic() - started
         return done
+
+    def _create_together(self, chunk: Sequence[Change]) -> dict[ResourceKey, Mapping[str, Any]]:
+        """Plain creates of one ProviderConfig go to its ``create_many`` when it has one (one
+        transaction for many objects); whatever it did not create goes one by one below."""
+        groups: dict[str, list[Resource]] = {}
+        for change in chunk:
+            r = self._written.get(change.key)
+            plain = change.action is Action.CREATE and not change.adopt and r is not None
+            if r is not None and plain and not self._observed(r).exists:
+                groups.setdefault(r.provider_config, []).append(r)
+        outputs: dict[ResourceKey, Mapping[str, Any]] = {}
+        for config, resources in groups.items():
+            create_many = getattr(self.conns.client(config), "create_many", None)
+            if create_many is None or len(resources) < 2:
+                continue
+            started = time.monotonic()
+            try:
+                with self._lock:
+                    targets = [target_for(r, self.observed.outputs, self.inventory) for r in resources]
+                applied = create_many(targets)
+            except Exception as err:  # nothing is lost: each is created (and its error told) below
+                log.debug("creating %d together failed, one by one instead: %s", len(resources), err)
+                continue
+            each = (time.monotonic() - started) / max(1, len(applied))
+            with self._lock:
+                for r in resources:
+                    if r.key in applied:
+                        outputs[r.key] = self.observed.outputs[(r.key.kind, r.key.name)] = dict(
+                            applied[r.key].outputs
+                        )
+                        self._seconds[r.key] = each
+        return outputs
+
+    def _observed(self, r: Resource) -> Observation:
+        return self.observed.by_identity.get(r.identity(), Observation.missing())
 
     def _fail(self, change: Change, message: str) -> None:
         message = message.removeprefix(f"{change.key}: ")  # the key is shown beside it

@@ -18,7 +18,15 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedge.cost import Catalog, CatalogError, Estimate, check_usage, estimate_resources, parse_catalog
+from kedge.cost import (
+    Catalog,
+    CatalogError,
+    Estimate,
+    check_usage,
+    estimate_resources,
+    parse_catalog,
+    pricing_for,
+)
 from kedge.cost.estimate import RegionOf
 from kedge.engine.render import BoundConfig, Rendered
 from kedge.model import InventoryEntry, Resource
@@ -115,6 +123,8 @@ def plan_cost(
     before: list[Resource] = []
     after: list[Resource] = []
     for change in changes:
+        if pricing_for(change.key.api_version, change.key.kind) is None:
+            continue  # adds nothing to either total: not copied (10,000 local files cost 0.1 s)
         base = change.resource or _from_entry(entries.get(change.key))
         if base is None:
             continue

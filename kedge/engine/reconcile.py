@@ -33,7 +33,6 @@ from kedge.model.diagnostics import has_errors
 from kedge.model.values import contains_unknown, secret_values
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
-from kedge.planning.policy import PolicyLimits, check_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, RunResult, Store
@@ -41,6 +40,7 @@ from kedge.store.audit import AuditItem
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
+    from kedge.planning.policy import PolicyLimits
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class Engine:
         self.platform = platform or expander()
         self._catalog = catalog  # prices for plan.cost and budgets; None: the shipped catalog
         self.policies = policies  # the server's Policies: they apply to every app
-        self.policy_limits = policy_limits or PolicyLimits()
+        self.policy_limits = policy_limits  # None: the defaults
         self.retry = retry or RetryPolicy()
         self.extra_configs = extra_configs
         self.env = env
@@ -173,9 +173,10 @@ class Engine:
         plan = plan_with_migrations(plan_input, registry.kind_spec, run, expand, runs)
         changes, previews = self._preview(run, plan)
         cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
+        policies = [d for d in (*self.policies, *run.rendered.core) if d.kind == "Policy"]
         verdicts = (
-            check_plan(
-                [*self.policies, *run.rendered.core],
+            _check_plan(
+                policies,
                 changes,
                 app=app,
                 kinds=registry.kind_spec,
@@ -184,7 +185,7 @@ class Engine:
                 limits=self.policy_limits,
                 cost=cost,
             )
-            if options.check_policies
+            if options.check_policies and policies
             else []
         )
         reported = _conditions(run.rendered.resources, run.observed.by_identity)
@@ -330,6 +331,15 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _check_plan(
+    policies: Sequence[CoreDocument], changes: Sequence[Change], **kwargs: Any
+) -> list[Diagnostic]:
+    """The policy verdicts; the CEL sandbox is imported only for an app or server with Policies."""
+    from kedge.planning.policy import check_plan
+
+    return check_plan(policies, changes, **kwargs)
 
 
 def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:

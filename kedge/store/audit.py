@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -32,10 +32,12 @@ from sqlalchemy.exc import IntegrityError
 from kedge.model import KedgeError, ResourceKey
 from kedge.store import audit_chain
 from kedge.store.audit_chain import GENESIS, Claim, Row
-from kedge.store.audit_keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_text
 from kedge.store.base import Clock, StoreBase, StoreError
 from kedge.store.records import AuditEntry, AuditVerification, Checkpoint, document
 from kedge.store.tables import AuditCheckpointRow, AuditRow
+
+if TYPE_CHECKING:  # cryptography loads when a checkpoint is signed or verified
+    from kedge.store.audit_keys import Ed25519PrivateKey, Ed25519PublicKey
 
 AUDIT = cast(Table, AuditRow.__table__)
 CHECKPOINTS = cast(Table, AuditCheckpointRow.__table__)
@@ -198,6 +200,8 @@ class AuditStore(StoreBase):
         previous checkpoint are verified first: Kedge never signs over a broken chain."""
         if signing_key is None:
             return None
+        from kedge.store.audit_keys import public_key_text  # cryptography: only when signing
+
         public = public_key_text(signing_key)
         with self._read() as session:
             connection = session.connection()

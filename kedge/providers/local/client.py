@@ -90,6 +90,10 @@ def _content(target: Target) -> bytes:
 class LocalClient:
     """A connection to one root. Not shared between threads, except ``watch``."""
 
+    # Every change under the root reaches ``watch`` (inotify, recursive; a restarted watcher
+    # reports a rescan), so the controller may skip drift sweeps while it stays silent.
+    watch_complete = True
+
     def __init__(self, root: str, context: ConnectContext, *, fsync: bool = False) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
         self.context = context
