@@ -22,6 +22,7 @@ from kedge.controller.claims import claim_statuses, settled
 from kedge.controller.fetch import Fetched, SourceInvalid, Sources, is_plain_directory
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
+from kedge.controller.operations import Operation
 from kedge.controller.spec import AppSpec
 from kedge.controller.status import (
     APP_CONDITIONS,
@@ -34,6 +35,7 @@ from kedge.controller.status import (
     Status,
 )
 from kedge.engine import AppRun, Engine, Options
+from kedge.engine.readiness import run_readiness
 from kedge.engine.render import Rendered
 from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.planning import Action, Change
@@ -60,36 +62,6 @@ class _Cached:
     spec: AppSpec
     rendered: Rendered
     at: float
-
-
-@dataclass
-class Operation:
-    """A requested sync or rollback; the API answers with it at once (202)."""
-
-    id: str
-    app: str
-    type: str  # sync | rollback
-    actor: str
-    revision: str | None = None
-    prune: bool | None = None
-    confirm_prune: bool = False
-    state: str = "queued"  # queued | running | succeeded | failed
-    message: str = ""
-    created_at: str = field(default_factory=lambda: _now().isoformat())
-    finished_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "app": self.app,
-            "type": self.type,
-            "actor": self.actor,
-            "revision": self.revision,
-            "state": self.state,
-            "message": self.message,
-            "createdAt": self.created_at,
-            "finishedAt": self.finished_at,
-        }
 
 
 def _now() -> datetime:
@@ -405,7 +377,7 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
-        status.claims = claim_statuses(run)
+        status.claims = claim_statuses(run, run_readiness(self.engine, run))
         # Drift is observed whatever the plan's verdict: a revert that is refused is still drift.
         drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
         event_ids = self._record_drift(name, drifted, revision)
@@ -454,7 +426,7 @@ class Reconciler:
         else:
             self._settle(status, run, revision, pinned)
         if status.sync == SYNCED:  # applied: every claim's resources match now
-            status.claims = settled(status.claims)
+            status.claims = settled(status.claims, run_readiness(self.engine, run, applied=True))
         status.summary = plan.summary()
         if any(k not in APP_CONDITIONS for k in status.conditions):
             status.health = DEGRADED  # an object reports trouble (RemediationPaused)

@@ -95,6 +95,8 @@ class Applier:
     # -- one layer ----------------------------------------------------------------------------
 
     def _run_layer(self, layer: Sequence[Change]) -> None:
+        # A controller replica that lost the app's lease stops before it touches the world again.
+        self.store.check_fence()
         runnable: list[Change] = []
         for change in layer:
             blocker = self._failed_dependency(change)

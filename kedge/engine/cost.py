@@ -133,8 +133,8 @@ def plan_cost(
         if change.after is not None and change.resource is not None:
             after.append(dataclasses.replace(change.resource, spec=change.after))
     region = region_of(rendered.configs)
-    was = estimate_resources(before, catalog, region)
-    will = estimate_resources(after, catalog, region)
+    was = estimate_resources(before, catalog, region, claims=False)
+    will = estimate_resources(after, catalog, region, claims=False)
     return {"before": round(was.total, 6), "after": round(will.total, 6), "currency": catalog.currency}
 
 

@@ -116,7 +116,9 @@ class AuditStore(StoreBase):
         if not prepared:
             return []
         fields = [p[0] for p in prepared]
-        append = self._append_sqlite if self.dialect == "sqlite" else self._append
+        # The fast SQLite path skips SQLAlchemy, and with it the fence check of a reconcile.
+        fast = self.dialect == "sqlite" and not self._fenced()
+        append = self._append_sqlite if fast else self._append
         with self._audit_lock:
             for _ in range(_RETRIES):
                 try:
@@ -131,6 +133,7 @@ class AuditStore(StoreBase):
     def _append(self, fields: list[Fields]) -> list[Row]:
         now = self._now()
         with self._failures(), self._writer.begin() as connection:
+            self._check_fence(connection)
             if connection.dialect.name == "postgresql":
                 # Replicas append to one chain: take turns, and read the head inside the turn.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
