@@ -12,6 +12,7 @@ import jsonschema
 from kedge.manifests import CORE_SCHEMAS
 from kedge.model import ConfigError, Diagnostic
 from kedge.sources import check_ref, parse_url
+from kedge.sources.snapshot import normalise_app_path
 
 _DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -79,6 +80,7 @@ def validate(name: str, spec: Mapping[str, Any]) -> None:
     for path, check, value in (
         ("spec.source.repoURL", parse_url, source.get("repoURL")),
         ("spec.source.targetRevision", check_ref, source.get("targetRevision")),
+        ("spec.source.path", normalise_app_path, source.get("path")),  # stays inside the repository
     ):
         if isinstance(value, str):
             try:
