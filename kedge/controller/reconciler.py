@@ -19,7 +19,7 @@ from typing import Any
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
 from kedge.controller.claims import claim_statuses, settled
-from kedge.controller.fetch import Fetched, SourceInvalid, Sources, is_plain_directory
+from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
 from kedge.controller.operations import Operation
@@ -190,12 +190,6 @@ class Reconciler:
         revision = op.revision if op and op.revision else pinned
         if op is not None:
             self._progress(name, status, f"{op.type} requested by {op.actor}")
-        # A git branch that moves reaches the app as a "commit" from the poller or a webhook: a
-        # sweep of a quiet app need not ask the remote (a thread and a round trip each).
-        cached = self._rendered.get(name) if op is None and revision is None else None
-        polled = cached is not None and self._polled(spec, cached)
-        if cached is not None and polled and self._sweep_skips(name, reasons, cached.rendered, status):
-            return spec.drift_interval
         source = self._source(name, spec, status, revision)
         if op is None and self._sweep_skips(name, reasons, source, status):
             return spec.drift_interval
@@ -207,13 +201,6 @@ class Reconciler:
         elif clean is not None:
             log.debug("app %s: planned again after a quiet period", name)
         return again
-
-    @staticmethod
-    def _polled(spec: AppSpec, cached: _Cached) -> bool:
-        """The cached render stands for the branch: a git source (the poller watches it), the
-        same spec, not older than ``RENDER_TTL``. A plain directory is fingerprinted instead."""
-        fresh = time.monotonic() - cached.at < RENDER_TTL
-        return fresh and cached.spec == spec and not is_plain_directory(spec.repo_url)
 
     def _sweep_skips(self, name: str, reasons: set[str], source: Rendered, status: Status) -> bool:
         """A drift sweep of an app that cannot have drifted is skipped.

@@ -110,20 +110,3 @@ def test_real_watches_move_on_an_event_and_are_quiet_otherwise(make_controller, 
     (root / "motd").write_text("changed by hand\n")
     wait_for(lambda: watches.generation("web") > since, message="the event moved the generation")
     assert not watches.quiet("web", {"default"}, since)
-
-
-def test_a_skipped_sweep_does_not_ask_git_and_a_commit_is_still_planned(counted, repo) -> None:
-    controller, plans, _ = counted
-    asked: list[str] = []
-    real_head = controller.sources.head
-
-    def head(spec: Any, **kwargs: Any) -> str:
-        asked.append(spec.repo_url)
-        return real_head(spec, **kwargs)
-
-    controller.sources.head = head  # type: ignore[method-assign]
-    controller.reconciler.reconcile("web", {"drift"})
-    assert asked == [] and plans == ["web"]  # the poller tells of a moved branch, not the sweep
-    repo.commit({"app.yaml": file_doc("motd", "motd", "new\n")})
-    controller.reconciler.reconcile("web", {"commit"})  # what the poller enqueues
-    assert plans == ["web", "web"]
