@@ -26,6 +26,10 @@ from kedge.model.values import REDACTED
 
 BUSY_TIMEOUT_MS = 10_000
 CONNECT_TIMEOUT_S = 10
+# A replica frozen mid-transaction (a paused VM, SIGSTOP) must not hold its row locks for ever:
+# the server ends a session idle inside a transaction this long, so the others go on. Kedge's
+# own transactions never wait on anything but the database.
+IDLE_IN_TRANSACTION_S = 20
 # Execution option read by the SQLite ``begin`` hook: "IMMEDIATE" for write transactions.
 BEGIN_MODE = "kedge_sqlite_begin"
 
@@ -71,7 +75,11 @@ def create(url: URL) -> Engine:
         if url.get_backend_name() == "sqlite":
             engine = _create_sqlite(url, kwargs)
         else:
-            connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+            connect_args: dict[str, Any] = {
+                "options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
+            }
+            if "connect_timeout" not in url.query:
+                connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
             engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise ConfigError(f"cannot use database {safe_url(url)}: {describe(exc, url)}") from None
