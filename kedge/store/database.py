@@ -75,9 +75,10 @@ def create(url: URL) -> Engine:
         if url.get_backend_name() == "sqlite":
             engine = _create_sqlite(url, kwargs)
         else:
-            connect_args: dict[str, Any] = {
-                "options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
-            }
+            idle = f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_S * 1000}"
+            given = url.query.get("options")  # the user's own options (a search_path) come first
+            given = given if isinstance(given, str) else " ".join(given or ())
+            connect_args: dict[str, Any] = {"options": f"{given} {idle}".strip()}
             if "connect_timeout" not in url.query:
                 connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
             engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
