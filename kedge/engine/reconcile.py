@@ -17,93 +17,33 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedge.cost import Catalog, check_usage
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.cost import load_catalog, plan_cost
-from kedge.engine.observe import Connections, Observed, observe
+from kedge.engine.observe import Connections, observe
 from kedge.engine.platform import expander
+from kedge.engine.record import record_run
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
+from kedge.engine.run import AppRun, Basis, Options
 from kedge.engine.targets import target
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
+from kedge.model import Diagnostic, Identity, KedgeError, Observation, Resource, ResourceKey
 from kedge.model.diagnostics import has_errors
-from kedge.model.values import contains_unknown, secret_values
+from kedge.model.values import contains_unknown
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
 from kedge.planning.planner import plan as make_plan
 from kedge.planning.policy import PolicyLimits, check_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
-from kedge.store import Intent, RunResult, Store
-from kedge.store.audit import AuditItem
+from kedge.store import Intent, Store
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
-
-
-@dataclass(frozen=True)
-class Options:
-    prune: bool = False
-    allow_empty: bool = False
-    confirm_prune: bool = False
-    revision: str | None = None
-    trigger: str = "manual"
-    actor: str = "cli"
-    check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
-    # A read-only report (drift): a change a provider would refuse (a destructive revert) is
-    # noted on the resource instead of failing the plan; nothing is ever applied from it.
-    observe_only: bool = False
-    app_labels: Mapping[str, str] = field(default_factory=dict)
-    platform_app: bool = True  # may declare Definitions and Compositions (one-shot: always)
-
-
-@dataclass(frozen=True)
-class Basis:
-    """What a plan was made from, and what its apply acts against."""
-
-    inventory: Sequence[InventoryEntry]
-    intents: Sequence[Intent]  # creates an earlier run may not have recorded
-    observed: Observed
-    conns: Connections  # open until ``Engine.finish``
-
-    @cached_property
-    def by_key(self) -> Mapping[ResourceKey, InventoryEntry]:
-        return {e.key: e for e in self.inventory}
-
-
-@dataclass(frozen=True)
-class AppRun:
-    """One app on its way through the steps. ``basis`` is None when the run stopped before a
-    plan could be made (render errors, or an ``error`` while observing): the plan then carries
-    only diagnostics, and there is nothing to apply."""
-
-    app: str
-    options: Options
-    rendered: Rendered
-    plan: Plan = field(default_factory=Plan)
-    basis: Basis | None = None
-    refused: Mapping[ResourceKey, str] = field(default_factory=dict)  # observe-only: why a revert is refused
-    error: KedgeError | None = None  # the error that stopped observation (the plan carries it too)
-
-    @property
-    def observed(self) -> Observed | None:
-        return self.basis.observed if self.basis is not None else None
-
-    @property
-    def inventory(self) -> Sequence[InventoryEntry]:
-        return self.basis.inventory if self.basis is not None else ()
-
-    @property
-    def secrets(self) -> list[str]:
-        return [s for r in self.rendered.resources for s in secret_values(r.spec)] + [
-            s for c in self.rendered.configs.values() for s in secret_values(c.settings)
-        ]
 
 
 class Engine:
@@ -301,7 +241,7 @@ class Engine:
         try:
             return applier.apply(run.plan)
         finally:
-            _record_run(store, run_id, run, applier.outcome)
+            record_run(store, run_id, run, applier.outcome)
 
     def finish(self, run: AppRun) -> None:
         """Close the connections the run's plan opened."""
@@ -337,35 +277,6 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
-
-
-def _record_run(store: Store, run_id: int, run: AppRun, outcome: ApplyOutcome) -> None:
-    """The run's history: each change's result, an audit entry per change, the run's status."""
-    results = [
-        RunResult(
-            r.change.key, r.change.action.value, r.result, [d.to_json() for d in r.change.diff], r.error
-        )
-        for r in outcome.results
-    ]
-    store.record_results(run_id, results)
-    store.audit_many(
-        AuditItem(
-            run.options.actor,
-            r.change.action.value,
-            app=run.app,
-            resource=str(r.change.key),
-            revision=run.options.revision,
-            diff=[d.to_json() for d in r.change.diff],
-            result=r.result,
-            details={"error": r.error} if r.error else None,
-        )
-        for r in outcome.results
-        if r.change.is_change or r.result != "succeeded"
-    )
-    failed = len(outcome.failed)
-    status = "succeeded" if outcome.ok else ("failed" if failed == len(results) else "partial")
-    message = "; ".join(f"{r.change.key}: {r.error}" for r in outcome.results if r.error)[:4000]
-    store.finish_run(run_id, status, run.plan.summary(), message or None)
 
 
 def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:
