@@ -5,6 +5,10 @@ after them in reverse order so dependants go first. Before a layer's creates run
 are stored in one transaction, so a crash between the provider call and the inventory write
 leaves a trace the next run reads (it observes, finds the object, and owns it: no duplicate).
 A failed change skips everything that depends on it.
+
+Each change is sent as its plan carries it (``Change.resource``: references resolved when the
+plan was made). Only a value the plan could not know, because it refers to an object this
+apply creates or replaces, is resolved again, from the outputs this apply produced.
 """
 
 from __future__ import annotations
