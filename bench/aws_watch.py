@@ -32,6 +32,7 @@ import boto3
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.controller.conftest import GitRepo
 from tests.fixtures.aws import ENV, MotoProcess
@@ -79,7 +80,7 @@ def measure(endpoint: str, samples: int, queue: str | None) -> list[float]:
     config = CoreDocument("ProviderConfig", "default", {"provider": "aws", "settings": settings}, {}, {}, None, None)
     store = Store.open(str(work / "state.db"))
     engine = Engine(store, extra_configs=[config])
-    controller = Controller(store, engine, cache_dir=work / "git")
+    controller = Controller(store, engine, cache_dir=work / "git", local_sources=LocalSources.under([work]))
     controller.start()
     name = "net-watch" if queue else "net-sweep"
     spec = {"source": {"repoURL": str(repo.path), "targetRevision": "main"},

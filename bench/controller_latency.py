@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.controller.conftest import GitRepo, file_doc
 
@@ -47,7 +48,7 @@ def summary(name: str, samples: list[float]) -> str:
 def controller_for(work: Path, configs: list[CoreDocument]) -> tuple[Controller, Engine, Store]:
     store = Store.open(str(work / "state.db"))
     engine = Engine(store, extra_configs=configs)
-    controller = Controller(store, engine, cache_dir=work / "git")
+    controller = Controller(store, engine, cache_dir=work / "git", local_sources=LocalSources.under([work]))
     controller.start()
     return controller, engine, store
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.controller.conftest import GitRepo, file_doc
 
@@ -43,7 +44,7 @@ def main() -> None:
         configs.append(CoreDocument("ProviderConfig", f"files-{a}", {"provider": "local", "settings": {
             "root": str(root)}}, {}, {}, None, None))
     engine = Engine(store, extra_configs=configs)
-    controller = Controller(store, engine, cache_dir=work / "git")
+    controller = Controller(store, engine, cache_dir=work / "git", local_sources=LocalSources.under([work]))
     for a in range(args.apps):
         repo = GitRepo(work / "repos" / f"app{a}")
         body = "".join(

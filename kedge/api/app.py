@@ -30,6 +30,7 @@ from kedge.api.applist import AppList
 from kedge.api.auth import Authenticator, FailedLogins, Principal, Sessions
 from kedge.api.limits import MIB, BodyLimit
 from kedge.api.middleware import HttpMetrics, Measured, SecurityHeaders
+from kedge.api.proxies import TrustedProxies, parse_networks
 from kedge.controller.api import ControlPlane
 from kedge.store import Store
 
@@ -63,11 +64,13 @@ def create_app(
     audit_keys: Sequence[Any] = (),
     settings: ApiSettings | None = None,
     ui: UiMount | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> FastAPI:
     """The server. ``admin_token`` bootstraps access (an admin bearer token); without
     ``webhook_secret`` the git webhook refuses every delivery; ``metrics_registry`` is the
     controller's Prometheus registry (default: the global one); ``audit_keys`` are the Ed25519
-    public keys that ``GET /api/v1/audit/verify`` checks checkpoint signatures with."""
+    public keys that ``GET /api/v1/audit/verify`` checks checkpoint signatures with;
+    ``X-Forwarded-For`` is believed only from ``trusted_proxies`` (addresses or networks)."""
     settings = settings or ApiSettings()
     http_metrics = HttpMetrics()
     app_list = AppList(control, settings.list_ttl)
@@ -112,4 +115,5 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(Measured, metrics=http_metrics)
+    app.add_middleware(TrustedProxies, networks=parse_networks(trusted_proxies))
     return app

@@ -4,7 +4,8 @@
 plane (503 until the controller has started and its store answers). Neither needs a token, so
 a load balancer can probe them; neither says anything but ``ok``. ``/metrics`` is Prometheus
 text of the controller's registry (or the default one) followed by the API's own request
-metrics, and needs a viewer token like every other read.
+metrics, and needs a viewer token like every other read; a token scoped to some apps sees
+only their series (``kedge.api.scoped_metrics``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from kedge.api import models
 from kedge.api.auth import Principal, Role, require
+from kedge.api.scoped_metrics import scoped_text
 from kedge.controller.api import ControlPlane
 
 router = APIRouter(tags=["health"])
@@ -50,4 +52,6 @@ async def readyz(request: Request) -> JSONResponse:
 def metrics(request: Request, who: Principal = require(Role.viewer)) -> Response:
     controller: CollectorRegistry = request.app.state.metrics_registry or REGISTRY
     own: CollectorRegistry = request.app.state.http_metrics.registry
-    return Response(generate_latest(controller) + generate_latest(own), media_type=CONTENT_TYPE_LATEST)
+    sees = None if who.apps is None else who.sees
+    body = scoped_text(controller, sees) + generate_latest(own)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -2,8 +2,10 @@
 
 Each event is one SSE message whose ``event`` is the type (``app``, ``sync``, ``drift``) and
 whose ``data`` is one line of JSON with at least ``app``. A comment line goes out after each
-quiet ``heartbeat`` so proxies keep the connection open, and at that moment the caller's
-credentials are checked again: a revoked token or ended session closes its streams.
+quiet ``heartbeat`` so proxies keep the connection open. The caller's credentials are checked
+again before every event and at least once a second while the stream is quiet (the check is
+cached in memory, and a revocation through this server empties the cache): a revoked token or
+ended session gets no further event and its stream closes.
 
 The control plane's subscription blocks; it is read in worker threads of a limiter of its own,
 so open streams never take the threads that ordinary requests run on.
@@ -28,6 +30,7 @@ from kedge.api.views import public
 from kedge.controller.api import ControlPlane, StreamEvent, Subscription
 
 router = APIRouter(prefix="/api/v1", tags=["stream"], responses=models.ERRORS)
+RECHECK = 1.0  # seconds: longest quiet time before the credentials are checked again
 
 
 def _next(events: Iterator[StreamEvent]) -> StreamEvent | None:
@@ -67,18 +70,24 @@ async def stream(
 
     async def messages() -> AsyncIterator[str]:
         counter = itertools.count(1)
+        quiet_since = anyio.current_time()
         try:
             yield "retry: 2000\n: connected\n\n"
             while True:
-                events = subscription.events(timeout=heartbeat)
+                events = subscription.events(timeout=min(heartbeat, RECHECK))
                 while (
                     event := await to_thread.run_sync(_next, events, limiter=limiter, abandon_on_cancel=True)
                 ) is not None:
                     if wanted(event):
+                        if not await still_allowed():
+                            return
                         yield format_event(next(counter), event)
+                        quiet_since = anyio.current_time()
                 if not await still_allowed():
                     return
-                yield ": heartbeat\n\n"
+                if anyio.current_time() - quiet_since >= heartbeat:
+                    yield ": heartbeat\n\n"
+                    quiet_since = anyio.current_time()
         finally:
             await _close(subscription)
 

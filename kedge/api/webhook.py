@@ -5,15 +5,19 @@ at the cap). Then, and only then, the ``X-Hub-Signature-256`` header (``sha256=<
 format, also sent by Gitea and GitLab's GitHub-compatible hooks) is checked against an HMAC of
 the raw body with the server's webhook secret, in constant time. Without a configured secret
 every delivery is refused: an unsigned webhook would let anyone trigger syncs. Bad signatures
-count as failed sign-ins of the client. A ``ping`` event answers at once; anything else goes
-to the control plane, which refreshes the apps whose source matches.
+count as failed sign-ins of the client. A body nested deeper than ``MAX_DEPTH`` arrays and
+objects is refused with 400 before it is parsed (a push payload is a few levels deep; a deep
+one would only exhaust the parser). A ``ping`` event answers at once; anything else goes to
+the control plane, which refreshes the apps whose source matches.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import re
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
@@ -27,6 +31,16 @@ from kedge.controller.api import ControlPlane
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], responses=models.ERRORS)
 
 SIGNATURE = "x-hub-signature-256"
+MAX_DEPTH = 64
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = re.compile(rb"[^\[\]{}]+")
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deeply arrays and objects nest in the JSON text ``body`` (strings ignored)."""
+    brackets = _NOT_BRACKETS.sub(b"", _STRINGS.sub(b"", body))
+    steps = (1 if c in b"[{" else -1 for c in brackets)
+    return max(itertools.accumulate(steps), default=0)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -70,9 +84,16 @@ async def git_webhook(request: Request) -> JSONResponse:
     if not hmac.compare_digest(given.encode(), signature(secret, body).encode()):
         auth.failed.failed(client)
         raise ApiError(401, "unauthorized", "the X-Hub-Signature-256 header does not match the body")
+    if await to_thread.run_sync(nesting_depth, body) > MAX_DEPTH:
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"the body nests arrays and objects deeper than {MAX_DEPTH} levels",
+            [{"field": "body", "message": f"nested deeper than {MAX_DEPTH} levels"}],
+        )
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(
             422, "invalid_request", "the body is not JSON", [{"field": "body", "message": "invalid JSON"}]
         ) from None

@@ -62,14 +62,18 @@ MANIFESTS = {
         # The demo cloud: an in-process AWS API (moto) at {endpoint}.
         apiVersion: aws.kedge.dev/v1
         kind: S3Bucket
-        metadata: {{name: kedge-demo-assets}}
+        metadata:
+          name: kedge-demo-assets
+          annotations: {{kedge.dev/usage: "storageGB=120,requests=2000000"}}  # priced by `kedge cost`
         spec:
           versioning: true
           tags: {{team: platform, env: demo}}
         ---
         apiVersion: aws.kedge.dev/v1
         kind: SQSQueue
-        metadata: {{name: kedge-demo-jobs}}
+        metadata:
+          name: kedge-demo-jobs
+          annotations: {{kedge.dev/usage: "requests=5000000"}}
         spec:
           tags: {{team: platform}}
     """,
@@ -304,6 +308,7 @@ def _build(base: Path, repo: Path, root: Path, port: int, token: str, endpoint: 
         admin_token=token,
         provider_configs=configs,
         apps=[CoreDocument("Application", "demo", app_spec, {}, {}, None, None)],
+        local_sources=[str(repo)],  # the demo's own sample repository, and nothing else
         platform=platform_documents() if with_cloud else [],
     )
     return Server.build(settings, cache_dir=base / "git-cache")

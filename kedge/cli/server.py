@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedge.api.proxies import parse_networks
 from kedge.compositions import PLATFORM_KINDS, build_platform
 from kedge.controller.controller import Controller
 from kedge.controller.notify import Notifier, targets_from_config
@@ -31,6 +32,7 @@ from kedge.manifests import CoreDocument, load_path
 from kedge.model import ConfigError
 from kedge.model.values import reveal
 from kedge.providers import registry
+from kedge.sources import LocalSources
 from kedge.store import Store
 from kedge.store.audit_keys import load_private_key
 
@@ -51,6 +53,8 @@ class ServerSettings:
     provider_configs: list[CoreDocument] = field(default_factory=list)
     apps: list[CoreDocument] = field(default_factory=list)
     policies: list[CoreDocument] = field(default_factory=list)  # guardrails for every app
+    local_sources: list[str] = field(default_factory=list)  # where local repoURLs are allowed
+    trusted_proxies: list[str] = field(default_factory=list)  # whose X-Forwarded-For is believed
     platform: list[CoreDocument] = field(default_factory=list)  # Definitions and Compositions
     price_catalog: str | None = None  # replaces the catalog shipped with Kedge
 
@@ -61,7 +65,8 @@ def read_config(path: Path | None) -> ServerSettings:
         return settings
     if not path.is_file():
         raise ConfigError(f"{path}: no such configuration file")
-    loaded = load_path(path, registry.kind_spec, decrypt=decrypter_from_env(os.environ))
+    # The server's own secrets (webhook secret, audit key) live outside any app: not confined.
+    loaded = load_path(path, registry.kind_spec, decrypt=decrypter_from_env(os.environ), confine_files=False)
     if not loaded.ok:
         raise ConfigError(f"{path}: invalid configuration", loaded.diagnostics)
     if loaded.resources:
@@ -79,6 +84,12 @@ def read_config(path: Path | None) -> ServerSettings:
             settings.audit_interval = seconds(spec.get("auditCheckpointInterval", "5m"))
             settings.audit_publish = spec.get("auditPublish")
             settings.notifications = list(doc.spec.get("notifications") or [])
+            settings.local_sources = [str(path.parent / d) for d in spec.get("localSources") or []]
+            settings.trusted_proxies = list(spec.get("trustedProxies") or [])
+            try:
+                parse_networks(settings.trusted_proxies)
+            except ValueError as err:
+                raise ConfigError(f"{path}: {err}") from None
             if spec.get("priceCatalog"):  # relative to the configuration file
                 settings.price_catalog = str(path.parent / spec["priceCatalog"])
         elif doc.kind == "ProviderConfig":
@@ -124,7 +135,13 @@ class Server:
         )
         db_dir = Path(settings.db).parent if "://" not in settings.db else Path(".kedge")
         notifier = Notifier(targets_from_config(settings.notifications))
-        controller = Controller(store, engine, cache_dir=cache_dir or db_dir / "git", notifier=notifier)
+        controller = Controller(
+            store,
+            engine,
+            cache_dir=cache_dir or db_dir / "git",
+            notifier=notifier,
+            local_sources=LocalSources.under(settings.local_sources),
+        )
         for doc in settings.apps:
             existing = store.get_app(doc.name)
             if existing is None or dict(existing.spec) != dict(doc.spec):
@@ -167,9 +184,17 @@ class Server:
             metrics_registry=self.controller.metrics.registry,
             audit_keys=[self.audit_key.public_key()] if self.audit_key is not None else [],
             ui=ui_mount,
+            trusted_proxies=self.settings.trusted_proxies,
         )
+        # Forwarded headers are judged by the API against spec.trustedProxies, not by uvicorn
+        # (which would believe them from any loopback peer).
         config = uvicorn.Config(
-            api, host=self.settings.host, port=self.settings.port, log_level="warning", access_log=False
+            api,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            access_log=False,
+            proxy_headers=False,
         )
         self.http = uvicorn.Server(config)
         self.http.install_signal_handlers = lambda: None  # the CLI owns Ctrl-C

@@ -26,11 +26,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kedge.controller.api import NotFound, Subscription
+from kedge.controller.api import NotFound, StreamEvent, Subscription
 from kedge.controller.bus import EventBus
-from kedge.controller.fetch import Sources, is_plain_directory
+from kedge.controller.fetch import DEADLINE, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
+from kedge.controller.poller import Pollable, Poller
 from kedge.controller.queue import WorkQueue
 from kedge.controller.reconciler import Operation, Reconciler
 from kedge.controller.spec import AppSpec, validate
@@ -38,11 +39,11 @@ from kedge.controller.views import app_view, event_view, history_view, resources
 from kedge.controller.watches import Watches
 from kedge.engine import AppRun, Engine, Options
 from kedge.engine.cost import app_cost
-from kedge.model import ConfigError, KedgeError, is_temporary
+from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
+from kedge.sources import LocalSources
 from kedge.store import Store
 
 log = logging.getLogger("kedge.controller")
-APP_LIST_REFRESH = 5.0  # seconds between re-reads of the app list by the poller
 LEASE_TTL = 600.0  # seconds an app stays leased to a replica (on another host) that died with it
 LEASE_RETRY = 2.0  # seconds before trying an app another replica holds
 
@@ -59,13 +60,28 @@ class Controller:
         metrics: Metrics | None = None,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
+        local_sources: LocalSources | None = None,
+        git_timeout: float | None = None,
+        git_deadline: float = DEADLINE,
     ) -> None:
+        """``local_sources``: where local repositories may be read (none by default);
+        ``git_timeout``: seconds a git host may stay silent (libgit2's default otherwise);
+        ``git_deadline``: seconds one git network operation may take in all."""
         self.store = store
         self.engine = engine
         self.bus = EventBus()
         self.metrics = metrics or Metrics()
         self.notifier = notifier or Notifier()
-        self.sources = Sources(cache_dir)
+        self.sources = Sources(cache_dir, local_sources, timeout=git_timeout, deadline=git_deadline)
+        self.poller = Poller(
+            self.sources,
+            self._pollable,
+            on_moved=lambda name: self.queue.add(name, reason="commit"),
+            on_error=self._poll_error,
+            on_request=lambda: self.metrics.git_requests.labels("ls-remote").inc(),
+        )
+        self._reported: dict[tuple[str, str, str], str] = {}  # (event type, app, about) -> last message
+        self._planning: set[str] = set()  # apps whose diff or resources are being computed
         self.queue = WorkQueue()
         self.watches = Watches(lambda app, detail: self.queue.add(app, reason="watch"))
         self.reconciler = Reconciler(
@@ -77,12 +93,11 @@ class Controller:
         self._failures: dict[str, int] = {}
         self._ops: dict[str, Operation] = {}
         self._pending: dict[str, deque[Operation]] = {}
-        self._heads: dict[str, tuple[str, float]] = {}  # app -> (last seen head, next poll at)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         # Who this replica is, for leases shared with other replicas of the same store.
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._apps_changed = threading.Event()
+        self._apps_changed = self.poller.apps_changed
         self._threads: list[threading.Thread] = []
         self._started = False
 
@@ -96,8 +111,8 @@ class Controller:
         for record in self.store.list_apps():
             self.queue.add(record.name, reason="start")
         for i in range(self.workers):
-            self._spawn(self._work, f"kedge-worker-{i}")
-        self._spawn(self._poll, "kedge-poller")
+            self._spawn(self._loop(self._work_once), f"kedge-worker-{i}")
+        self._spawn(self._loop(self._poll_once, every=0.5), "kedge-poller")
         self._started = True
 
     def _release_dead_leases(self) -> None:
@@ -119,30 +134,53 @@ class Controller:
         self._stop.set()
         self.queue.close()
         self.watches.close()
+        self.poller.close()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.notifier.close()
 
     def ready(self) -> bool:
-        """Started, not stopping, and the state store answers."""
-        return self._started and not self._stop.is_set() and self.store.ping()
+        """Started, not stopping, every background loop still running, and the state store answers."""
+        return (
+            self._started
+            and not self._stop.is_set()
+            and all(t.is_alive() for t in self._threads)
+            and self.store.ping()
+        )
 
     # -- the loop ----------------------------------------------------------------------------------
 
-    def _work(self) -> None:
-        while not self._stop.is_set():
-            item = self.queue.get(timeout=0.5)
-            if item is None:
-                continue
-            name, reasons = item
-            try:
-                self._process(name, reasons)
-            except Exception:  # the loop must survive anything one app does
-                log.exception("reconcile of %s crashed", name)
-                self.queue.add(name, delay=self._backoff(name), reason="retry")
-            finally:
-                self.queue.done(name)
+    def _loop(self, body: Any, every: float = 0.0) -> Any:
+        """A thread's target that runs ``body`` until stop, surviving any error of one round."""
+
+        def run() -> None:
+            name = threading.current_thread().name
+            while not (self._stop.wait(every) if every else self._stop.is_set()):
+                try:
+                    body()
+                except Exception:  # a loop must outlive anything one round does
+                    log.exception("%s: unexpected error; the loop goes on", name)
+                    if not every:
+                        self._stop.wait(0.1)
+
+        return run
+
+    def _work_once(self) -> None:
+        item = self.queue.get(timeout=0.5)
+        if item is None:
+            return
+        name, reasons = item
+        try:
+            self._process(name, reasons)
+            self._report(name, "reconcile-failed", None)
+        except Exception as err:  # the loop must survive anything one app does
+            log.exception("reconcile of %s crashed", name)
+            why = f"the reconcile failed unexpectedly ({type(err).__name__}: {err})"
+            self._report(name, "reconcile-failed", why)
+            self.queue.add(name, delay=self._backoff(name), reason="retry")
+        finally:
+            self.queue.done(name)
 
     def _process(self, name: str, reasons: set[str]) -> None:
         lease = f"app:{name}"
@@ -199,37 +237,35 @@ class Controller:
         ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** (failures - 1))
         return float(ceiling * (0.5 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
-    def _poll(self) -> None:
-        """Cheap "has the branch moved?" checks; a moved branch queues its app at once.
+    def _poll_once(self) -> None:
+        self.poller.tick()
 
-        The list of apps is read from the store every few seconds (or at once after a change
-        through the control plane), not on every tick.
-        """
-        apps: list[tuple[str, AppSpec, str]] = []
-        refreshed = 0.0
-        while not self._stop.wait(0.5):
-            now = time.monotonic()
-            if self._apps_changed.is_set() or now - refreshed > APP_LIST_REFRESH:
-                self._apps_changed.clear()
-                apps = self._pollable()
-                refreshed = now
-            for name, spec, seen in apps:
-                last, due = self._heads.get(name, (seen, 0.0))
-                if now < due:
-                    continue
-                try:
-                    head = self.sources.head(spec)
-                    if not is_plain_directory(spec.repo_url):
-                        self.metrics.git_requests.labels("ls-remote").inc()
-                except KedgeError as err:
-                    log.info("poll of %s failed: %s", name, err)
-                    head = last
-                self._heads[name] = (head, now + spec.poll_interval)
-                if last and head != last:
-                    self.queue.add(name, reason="commit")
+    def _poll_error(self, name: str, message: str | None) -> None:
+        self._report(name, "poll-failed", message)
 
-    def _pollable(self) -> list[tuple[str, AppSpec, str]]:
-        out: list[tuple[str, AppSpec, str]] = []
+    def _report(self, name: str, kind: str, message: str | None, about: str = "") -> None:
+        """Record a background failure of an app as an event, once per distinct message (per
+        ``about``, e.g. the child app refused); ``None``: the failure is over."""
+        key = (kind, name, about)
+        with self._lock:
+            if message is None or self._reported.get(key) == message:
+                if message is None:
+                    self._reported.pop(key, None)
+                return
+            self._reported[key] = message
+        try:
+            if self.store.get_app(name) is None:
+                return
+            self.store.add_event(name, kind, message=message[:2000])
+        except KedgeError as err:  # the store is down: the log keeps it (/readyz says so)
+            log.warning("cannot record %s of %s: %s (%s)", kind, name, message, err)
+            with self._lock:
+                self._reported.pop(key, None)  # recorded once the store answers again
+            return
+        self.bus.publish(StreamEvent(kind, name, {"message": message[:2000]}))
+
+    def _pollable(self) -> list[Pollable]:
+        out: list[Pollable] = []
         try:
             records = self.store.list_apps()
         except KedgeError as err:  # the store is down: poll nothing until it answers (/readyz says so)
@@ -242,14 +278,27 @@ class Controller:
                 spec = AppSpec.parse(record.name, record.spec)
             except ConfigError:
                 continue
-            out.append((record.name, spec, (record.status or {}).get("lastAttemptedRevision") or ""))
+            out.append(Pollable(record.name, spec, (record.status or {}).get("lastAttemptedRevision") or ""))
         return out
 
     def _rendered(self, name: str, run: AppRun) -> None:
         self.watches.ensure(name, run)
+        declared = set()
         for doc in run.rendered.core:
             if doc.kind == "Application" and doc.name != name:
+                declared.add(doc.name)
                 self._child_app(name, doc.name, dict(doc.spec))
+        self._prune_children(name, declared)
+
+    def _prune_children(self, parent: str, declared: set[str]) -> None:
+        """Children no longer declared by ``parent`` go when its policy prunes; else they stay."""
+        spec = self._spec(parent)
+        if spec is None or not spec.prune:
+            return
+        for record in self.store.list_apps():
+            if record.source == f"app:{parent}" and record.name not in declared:
+                log.info("app %s is no longer declared by %s: deleted (it prunes)", record.name, parent)
+                self.delete_app(record.name, actor=f"app:{parent}")
 
     def _child_app(self, parent: str, name: str, spec: dict[str, Any]) -> None:
         existing = self.store.get_app(name)
@@ -266,8 +315,10 @@ class Controller:
         if existing is None or dict(existing.spec) != spec:
             try:
                 validate(name, spec)
+                self.sources.local.check(str(spec["source"]["repoURL"]))
             except ConfigError as err:
-                log.warning("app %s declared by %s is invalid: %s", name, parent, err)
+                log.warning("app %s declared by %s is refused: %s", name, parent, err)
+                self._report(parent, "child-refused", f"Application {name!r} refused: {err}", about=name)
                 return
             self.store.put_app(name, spec, source=f"app:{parent}")
             self._apps_changed.set()
@@ -319,12 +370,13 @@ class Controller:
 
     def create_app(self, name: str, spec: Mapping[str, Any], actor: str) -> dict[str, Any]:
         validate(name, spec)
+        self.sources.local.check(str(spec["source"]["repoURL"]))
         existing = self.store.get_app(name)
         self.store.put_app(name, dict(spec), source="api")
         self.store.audit(
             actor, "app-updated" if existing else "app-created", app=name, details={"spec": dict(spec)}
         )
-        self._heads.pop(name, None)
+        self.poller.forget(name)
         self._apps_changed.set()
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
@@ -338,7 +390,7 @@ class Controller:
         self._apps_changed.set()
         self.watches.forget(name)
         self.metrics.forget(name)
-        self._heads.pop(name, None)
+        self.poller.forget(name)
 
     def sync(
         self,
@@ -385,7 +437,7 @@ class Controller:
         self._record(name)
         self.store.set_app_flags(name, suspended=False, pinned_revision=None)
         self.store.audit(actor, "resume", app=name)
-        self._heads.pop(name, None)
+        self.poller.forget(name)
         self._apps_changed.set()
         self.queue.add(name, reason="manual")
         return app_view(self._record(name))
@@ -401,10 +453,33 @@ class Controller:
         return [event_view(e) for e in self.store.events(name)]
 
     def _plan_now(self, name: str) -> AppRun:
+        """A fresh plan of the app for a diff or resources request, one per app at a time: a
+        large app's render is not started again by every impatient viewer."""
         spec = AppSpec.parse(name, self._record(name).spec)
+        with self._lock:
+            if name in self._planning:
+                busy = f"a plan of app {name!r} is already being computed; retry shortly"
+                raise TemporaryError(busy, delay=2.0)
+            self._planning.add(name)
+        try:
+            return self._plan_fetched(name, spec)
+        finally:
+            with self._lock:
+                self._planning.discard(name)
+
+    def _plan_fetched(self, name: str, spec: AppSpec) -> AppRun:
+        options = Options(prune=spec.prune, allow_empty=spec.allow_empty, platform_app=spec.platform)
+        try:
+            head: str | None = self.sources.head(spec)
+        except KedgeError:
+            head = None  # the fetch below reports it
+        rendered = self.reconciler.cached_render(name, spec, head) if head else None
+        if rendered is not None:  # the branch stands still: observe and plan only
+            run = self.engine.plan(name, rendered.root, options, rendered=rendered)
+            self.engine.finish(run)
+            return run
         fetched = self.sources.fetch(spec)
         try:
-            options = Options(prune=spec.prune, allow_empty=spec.allow_empty, platform_app=spec.platform)
             run = self.engine.plan(name, fetched.directory, options)
             self.engine.finish(run)
             return run
@@ -452,7 +527,7 @@ class Controller:
             if _normalise_url(spec.repo_url) in urls and _ref_matches(spec.target_revision, ref):
                 matched.append(record.name)
                 # The webhook's reconcile fetches the new head; the poller only notes it next time.
-                self._heads[record.name] = ("", time.monotonic() + spec.poll_interval)
+                self.poller.defer(record.name, spec.poll_interval)
                 self.queue.add(record.name, reason="webhook")
         return matched
 

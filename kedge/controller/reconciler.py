@@ -238,6 +238,13 @@ class Reconciler:
         self._rendered.pop(name, None)
         self.costs.pop(name, None)
 
+    def cached_render(self, name: str, spec: AppSpec, revision: str) -> Rendered | None:
+        """The manifests of ``revision`` as the last reconcile rendered them, while still fresh."""
+        cached = self._rendered.get(name)
+        if cached is None or cached.spec != spec or cached.revision != revision:
+            return None
+        return cached.rendered if time.monotonic() - cached.at < RENDER_TTL else None
+
     def _fetch(self, name: str, spec: AppSpec, status: Status, revision: str | None) -> Fetched:
         try:
             fetched = self.sources.fetch(spec, revision)

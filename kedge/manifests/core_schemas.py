@@ -137,6 +137,18 @@ SERVER_CONFIG = _strict(
             "minLength": 1,
             "description": "a file each signed checkpoint is written to (JSON), for a SIEM to pick up",
         },
+        "localSources": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "description": "directories under which local repositories and file:// URLs are allowed "
+            "as an app's repoURL (none by default); relative to this file",
+        },
+        "trustedProxies": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "description": "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For "
+            "is believed; from any other peer the header is ignored",
+        },
         "priceCatalog": {
             "type": "string",
             "minLength": 1,

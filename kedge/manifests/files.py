@@ -6,7 +6,8 @@
 - a symlink is followed only when its target stays inside the root; one that leaves it is
   refused with a diagnostic. A file reached twice (through a link) is read once;
 - a file larger than ``MAX_FILE_BYTES`` is refused; once ``MAX_APP_BYTES`` have been read,
-  the remaining files are refused with one diagnostic.
+  the remaining files are refused with one diagnostic; an app of more than ``MAX_FILES``
+  manifest files is refused as a whole (one diagnostic), before any file is read.
 
 Directories are walked with an explicit stack: a deep tree cannot exhaust the interpreter's
 recursion limit.
@@ -23,6 +24,7 @@ from kedge.model import Diagnostic
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_APP_BYTES = 20 * 1024 * 1024
+MAX_FILES = 10_000
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -109,6 +111,12 @@ def find_files(path: Path) -> tuple[Path, list[tuple[str, Path, Path]], list[Dia
 def read_files(path: Path) -> tuple[Path, list[ManifestFile], list[Diagnostic]]:
     """The root, the manifest files under ``path`` with their bytes, and what was refused."""
     root, found, diagnostics = find_files(path)
+    if len(found) > MAX_FILES:
+        message = (
+            f"the app has {len(found)} manifest files; one app may hold at most {MAX_FILES}: "
+            "split it into several apps"
+        )
+        return root, [], [*diagnostics, Diagnostic.error(message, ".")]
     files: list[ManifestFile] = []
     total = 0
     for name, here, real in found:

@@ -67,15 +67,19 @@ def load_path(
     env: Mapping[str, str] | None = None,
     resolve_secrets: bool = True,
     decrypt: Decrypter | None = None,
+    confine_files: bool = True,
     expand: Expander | None = None,
 ) -> LoadResult:
     """Load a directory (``*.yaml``/``*.yml``, recursively) or a single file.
 
+    ``fromFile`` reads only below the directory loaded (the root) unless ``confine_files`` is
+    false, which only the server's own configuration file may use.
     ``expand``: documents of groups outside kedge.dev are claims; the expander turns them
     into composed manifests, which are read, checked and ordered with the rest.
     """
     root, files, diagnostics = read_files(Path(path))
     loader = _Loader(kinds, os.environ if env is None else env, resolve_secrets, decrypt, expand)
+    loader.files_root = root if confine_files else None
     loader.diagnostics.extend(diagnostics)
     for f in files:
         loader.add_file(f.name, f.data, f.path.parent)
@@ -92,9 +96,11 @@ def load_text(
     decrypt: Decrypter | None = None,
     base_dir: Path | None = None,
 ) -> LoadResult:
-    """The same pipeline on a string. Relative ``fromFile`` paths start at ``base_dir`` (cwd)."""
+    """The same pipeline on a string. ``fromFile`` paths are relative to ``base_dir`` (cwd) and
+    confined to it."""
     directory = Path.cwd() if base_dir is None else base_dir
     loader = _Loader(kinds, os.environ if env is None else env, resolve_secrets, decrypt)
+    loader.files_root = directory
     data = text.encode("utf-8")
     if len(data) > MAX_FILE_BYTES:
         loader.diagnostics.append(
@@ -136,6 +142,7 @@ class _Loader:
         self.defined: dict[tuple[str, str, str], _Place] = {}
         self.identities: dict[tuple[str, str, str, str], ResourceKey] = {}
         self.scalars = Scalars()
+        self.files_root: Path | None = None  # where fromFile may read (None: anywhere)
 
     def kind(self, api_version: str, kind: str) -> KindSpec | None:
         """The caller's lookup, asked once per (apiVersion, kind) in a load."""
@@ -148,7 +155,7 @@ class _Loader:
     def add_file(self, name: str, data: bytes, directory: Path) -> None:
         docs, file_problems = parse_documents(data, self.scalars)
         found = [Diagnostic(fp.problem.severity, fp.problem.message, name, fp.line) for fp in file_problems]
-        values = ValueContext(self.env, directory, self.decrypt, self.resolve_secrets)
+        values = ValueContext(self.env, directory, self.decrypt, self.resolve_secrets, self.files_root)
         index = _LineIndex(data)
         for doc in docs:
             outcome = read_document(
@@ -175,7 +182,7 @@ class _Loader:
     def add_composed(self, composed: ComposedDocument) -> None:
         """Read a claim's composed manifest; its problems point at the claim and the composition."""
         claim = composed.claim
-        values = ValueContext(self.env, claim.directory, self.decrypt, self.resolve_secrets)
+        values = ValueContext(self.env, claim.directory, self.decrypt, self.resolve_secrets, self.files_root)
         doc = RawDocument(0, dict(composed.body), claim.line or 1)
         outcome = read_document(doc, claim.file, self.kind, values, composed=True)
         duplicate = self._check_unique(outcome, (claim.file, claim.line, composed))

@@ -11,6 +11,12 @@ mapping as written and is listed in ``holes`` so schema validation skips it. Wit
 ``resolve_secrets=False`` secrets stay as written (holes too) and nothing is read.
 
 Messages name the variable or the file, never the value.
+
+``fromFile`` is confined to ``ValueContext.root`` (the app's checkout, or the manifest
+directory of a one-shot command): an absolute path, a ``..`` that leaves it, or a symlink that
+points out of it is refused before anything is opened, with one message whatever lies outside,
+so a manifest cannot read the server's own files nor learn whether a path exists. Only the
+server's configuration is read with ``root=None`` (its secrets live outside any app).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class ValueContext:
     base_dir: Path  # relative fromFile paths start here (the manifest file's directory)
     decrypt: Decrypter | None = None
     resolve_secrets: bool = True
+    root: Path | None = None  # fromFile may read only below it; None: anywhere (server config)
 
 
 @dataclass
@@ -140,14 +147,20 @@ def _from_env(name: str, ctx: ValueContext, where: FieldPath) -> tuple[Secret | 
 
 
 def _from_file(name: str, ctx: ValueContext, where: FieldPath) -> tuple[Secret | None, Problem | None]:
-    path = Path(os.path.expanduser(name))
-    if not path.is_absolute():
-        path = ctx.base_dir / path
+    path = _confined(name, ctx)
+    if path is None:
+        return None, Problem(
+            f"fromFile: {name!r} is refused: fromFile reads only files inside the app's source "
+            "(a relative path, no symlink or '..' out of it); a secret of the server belongs in "
+            "the server's configuration",
+            where,
+        )
     try:
         with path.open("rb") as fh:
             data = fh.read(MAX_SECRET_FILE_BYTES + 1)
     except FileNotFoundError:
-        return None, Problem(f"fromFile: file {name!r} not found (looked at {path})", where)
+        shown = "" if ctx.root is not None else f" (looked at {path})"
+        return None, Problem(f"fromFile: file {name!r} not found{shown}", where)
     except IsADirectoryError:
         return None, Problem(f"fromFile: {name!r} is a directory, not a file", where)
     except OSError as exc:
@@ -163,6 +176,22 @@ def _from_file(name: str, ctx: ValueContext, where: FieldPath) -> tuple[Secret |
     elif text.endswith("\n"):
         text = text[:-1]
     return Secret(text, source=f"fromFile {name}"), None
+
+
+def _confined(name: str, ctx: ValueContext) -> Path | None:
+    """The file ``name`` names, or None when it is refused (decided without opening anything)."""
+    if ctx.root is None:
+        path = Path(os.path.expanduser(name))
+        return path if path.is_absolute() else ctx.base_dir / path
+    if "\0" in name or os.path.isabs(name) or name.startswith("~"):
+        return None
+    root = os.path.realpath(ctx.root)
+    # realpath follows every symlink on the way (and applies '..' after them, as open would);
+    # a target that does not exist is resolved as far as it goes, so existence never matters.
+    real = os.path.realpath(os.path.join(ctx.base_dir, name))
+    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+        return None
+    return Path(real)
 
 
 def _decrypt(armor: str, ctx: ValueContext, where: FieldPath) -> tuple[Secret | None, Problem | None]:

@@ -15,6 +15,7 @@ from the object database, never checked out, so a symlink in a repository is nev
 
 from kedge.sources.cache import GitCache
 from kedge.sources.credentials import Credentials
+from kedge.sources.local import LocalSources, local_path
 from kedge.sources.locations import Location, check_ref, is_sha, parse_url
 from kedge.sources.repo import CommitInfo, GitRepo, SourceStats
 from kedge.sources.snapshot import MAX_FILE_BYTES, MAX_SNAPSHOT_BYTES, Snapshot
@@ -27,6 +28,7 @@ __all__ = [
     "Credentials",
     "GitCache",
     "GitRepo",
+    "LocalSources",
     "Location",
     "Snapshot",
     "SourceStats",
@@ -34,5 +36,6 @@ __all__ = [
     "VerifyResult",
     "check_ref",
     "is_sha",
+    "local_path",
     "parse_url",
 ]

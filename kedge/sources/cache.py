@@ -21,7 +21,7 @@ from kedge.sources.locations import parse_url
 from kedge.sources.repo import GitRepo
 
 CONNECT_TIMEOUT_MS = 10_000
-IO_TIMEOUT_MS = 60_000
+IO_TIMEOUT_MS = 30_000
 
 
 def cache_name(key: str) -> str:
@@ -31,10 +31,14 @@ def cache_name(key: str) -> str:
 class GitCache:
     """Hands out the ``GitRepo`` of a URL; the same object for the same repository."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, timeout: float | None = None) -> None:
+        """``timeout`` (seconds) replaces the process-wide limits: connect and each silence."""
         self.root = Path(root)
         self._lock = threading.Lock()
         self._repos: dict[str, GitRepo] = {}
+        if timeout is not None:
+            pygit2.settings.server_connect_timeout = max(1, int(timeout * 1000))
+            pygit2.settings.server_timeout = max(1, int(timeout * 1000))
         if pygit2.settings.server_connect_timeout == 0:
             pygit2.settings.server_connect_timeout = CONNECT_TIMEOUT_MS
         if pygit2.settings.server_timeout == 0:

@@ -2,13 +2,16 @@
 
 A checkout would put the repository's symlinks on disk, where a link to ``/etc`` or to the
 server's own secrets could be followed by whoever reads the files. Here the tree is walked
-object by object: only regular blobs named ``*.yaml``/``*.yml`` are read; symlinks and
+object by object: regular blobs named ``*.yaml``/``*.yml`` are the manifests, other small
+regular blobs are kept for ``fromFile`` (a certificate, a key file beside the manifests); symlinks and
 submodules are skipped with a diagnostic naming them; entry names that could not be a
 relative path on disk (``..``, ``/``, NUL) are refused. Hidden files and directories are
 skipped, as ``kedge.manifests.load_path`` skips them.
 
 Limits (DESIGN section 5): a file over 2 MiB or a snapshot over 20 MiB is a ``ConfigError``
-naming the file; sizes are read from object headers before any content is loaded.
+naming the file, and so is an app of more than 10,000 manifest files; sizes are read from
+object headers before any content is loaded. Other files are kept up to 1 MiB each (the
+``fromFile`` limit) and 20 MiB in all; beyond that they are left out with a warning.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from pathlib import Path
 
 import pygit2
 
+from kedge.manifests.files import MAX_FILES
 from kedge.model import ConfigError, Diagnostic
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_SNAPSHOT_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 200_000  # tree entries walked: a hostile tree cannot keep a reconcile busy
+MAX_OTHER_FILE_BYTES = 1024 * 1024  # a file that fromFile can read
+MAX_OTHER_BYTES = 20 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
 
 _TREE = 0o040000
@@ -43,6 +49,7 @@ class Snapshot:
     commit: str
     files: Mapping[str, bytes]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    others: Mapping[str, bytes] = field(default_factory=dict)  # non-manifest files, for fromFile
 
     @property
     def total_bytes(self) -> int:
@@ -59,7 +66,7 @@ class Snapshot:
         if any(dest.iterdir()):
             raise ConfigError(f"{dest} is not empty; a snapshot is written into a fresh directory")
         root = dest.resolve()
-        for name, data in self.files.items():
+        for name, data in [*self.files.items(), *self.others.items()]:
             target = root.joinpath(*name.split("/"))
             if not target.is_relative_to(root) or not _safe_name(name):
                 raise ConfigError(f"{name!r} is not a relative path inside the snapshot")
@@ -151,6 +158,8 @@ class _Reader:
         self.repo = repo
         self.short = short
         self.files: dict[str, bytes] = {}
+        self.others: dict[str, bytes] = {}
+        self.others_total = 0
         self.diagnostics: list[Diagnostic] = []
         self.total = 0
 
@@ -199,6 +208,8 @@ class _Reader:
             self._warn(in_repo, "submodule skipped: submodules are not read")
         elif stat.S_ISREG(mode) and name.endswith(SUFFIXES):
             self.add_blob(relative, in_repo, item.id)
+        elif stat.S_ISREG(mode):
+            self.add_other(relative, in_repo, item.id)
 
     def add_blob(self, relative: str, in_repo: str, oid: pygit2.Oid) -> None:
         _, size = self.repo.odb.read_header(oid)
@@ -208,12 +219,27 @@ class _Reader:
                 f"over the {MAX_FILE_BYTES // 1048576} MiB limit for a manifest file"
             )
         self.total += size
+        if len(self.files) >= MAX_FILES:
+            raise ConfigError(
+                f"the app has more than {MAX_FILES} manifest files at commit {self.short} "
+                f"(limit reached at {in_repo}); split it into several apps"
+            )
         if self.total > MAX_SNAPSHOT_BYTES:
             raise ConfigError(
                 f"the app's manifests at commit {self.short} exceed {MAX_SNAPSHOT_BYTES // 1048576} MiB "
                 f"(limit reached at {in_repo})"
             )
         self.files[relative] = self.repo[oid].peel(pygit2.Blob).data
+
+    def add_other(self, relative: str, in_repo: str, oid: pygit2.Oid) -> None:
+        _, size = self.repo.odb.read_header(oid)
+        if size > MAX_OTHER_FILE_BYTES:
+            return  # fromFile refuses it anyway, with its own message
+        if self.others_total + size > MAX_OTHER_BYTES:
+            self._warn(in_repo, f"left out: the app's other files exceed {MAX_OTHER_BYTES // 1048576} MiB")
+            return
+        self.others_total += size
+        self.others[relative] = self.repo[oid].peel(pygit2.Blob).data
 
     def _warn(self, in_repo: str, message: str) -> None:
         self.diagnostics.append(Diagnostic.warning(message, in_repo))
@@ -224,4 +250,4 @@ class _Reader:
                 Diagnostic.warning(f"no *.yaml or *.yml files under {where!r} at commit {self.short}", where)
             )
         files = dict(sorted(self.files.items()))
-        return Snapshot(commit=commit, files=files, diagnostics=self.diagnostics)
+        return Snapshot(commit=commit, files=files, diagnostics=self.diagnostics, others=self.others)

@@ -11,6 +11,7 @@ from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.controller.conftest import GitRepo, wait_for
 
@@ -22,7 +23,14 @@ def controller(tmp_path, aws):
     )
     store = Store.open(str(tmp_path / "state.db"))
     engine = Engine(store, extra_configs=[config], retry=RetryPolicy(attempts=2, base=0.01))
-    made = Controller(store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05, backoff_cap=0.5)
+    made = Controller(
+        store,
+        engine,
+        cache_dir=tmp_path / "git-cache",
+        backoff_base=0.05,
+        backoff_cap=0.5,
+        local_sources=LocalSources.under([tmp_path]),
+    )
     made.start()
     yield made
     made.stop()

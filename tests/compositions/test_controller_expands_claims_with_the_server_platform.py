@@ -12,6 +12,7 @@ from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.platform import expander, load_platform
 from kedge.engine.retry import RetryPolicy
+from kedge.sources import LocalSources
 from kedge.store import Store
 from tests.compositions.conftest import CLAIM, COMPOSITION, DEFINITION
 from tests.controller.conftest import GitRepo, app_spec, provider_config, wait_for
@@ -33,7 +34,10 @@ def controller_with(
             platform=expander(documents, allow_declared=False),
         )
         controller = Controller(
-            store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05, backoff_cap=0.5
+            store, engine, cache_dir=tmp_path / "git-cache",
+            backoff_base=0.05,
+            backoff_cap=0.5,
+            local_sources=LocalSources.under([tmp_path]),
         )
         made.append((controller, engine, store))
         controller.start()

@@ -82,6 +82,7 @@ def test_the_examples_converge_through_the_controller(
     from kedge.engine.platform import load_platform
     from kedge.engine.retry import RetryPolicy
     from kedge.manifests import CoreDocument
+    from kedge.sources import LocalSources
     from kedge.store import Store
     from tests.controller.conftest import GitRepo, app_spec, wait_for
 
@@ -102,7 +103,10 @@ def test_the_examples_converge_through_the_controller(
         platform=expander(load_platform([EXAMPLES / "definitions"]), allow_declared=False),
     )
     controller = Controller(
-        store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05, backoff_cap=0.5
+        store, engine, cache_dir=tmp_path / "git-cache",
+        backoff_base=0.05,
+        backoff_cap=0.5,
+        local_sources=LocalSources.under([tmp_path]),
     )
     controller.start()
     try:

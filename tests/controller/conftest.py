@@ -16,6 +16,7 @@ from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.retry import RetryPolicy
 from kedge.manifests import CoreDocument
+from kedge.sources import LocalSources
 from kedge.store import Store
 
 
@@ -74,6 +75,7 @@ def make_controller(tmp_path: Path, root: Path) -> Iterator[Callable[..., Contro
         engine = Engine(
             store, extra_configs=[provider_config(root)], retry=RetryPolicy(attempts=2, base=0.01)
         )
+        kwargs.setdefault("local_sources", LocalSources.under([tmp_path]))
         controller = Controller(
             store, engine, cache_dir=tmp_path / "git-cache", backoff_base=0.05, backoff_cap=0.5, **kwargs
         )

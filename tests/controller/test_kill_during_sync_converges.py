@@ -45,7 +45,7 @@ def test_kill_9_mid_sync_then_restart_converges(tmp_path: Path) -> None:
 apiVersion: kedge.dev/v1
 kind: ServerConfig
 metadata: {{name: server}}
-spec: {{db: "{db}", adminToken: test-admin-token-0123456789}}
+spec: {{db: "{db}", adminToken: test-admin-token-0123456789, localSources: ["{repo.path}"]}}
 ---
 apiVersion: kedge.dev/v1
 kind: ProviderConfig

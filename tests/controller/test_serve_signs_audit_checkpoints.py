@@ -36,6 +36,7 @@ def test_checkpoints_are_signed_published_and_verified(tmp_path: Path, root: Pat
         audit_publish=str(published),
         provider_configs=[provider_config(root)],
         apps=[CoreDocument("Application", "web", app_spec(repo.path), {}, {}, None, None)],
+        local_sources=[str(tmp_path)],
     )
     server = Server.build(settings, cache_dir=tmp_path / "git")
     server.start()

@@ -80,6 +80,7 @@ def server_config(tmp_path: Path, aws, repo: Path, catalog: str) -> Path:
           db: {tmp_path / "state.db"}
           adminToken: {TOKEN}
           priceCatalog: {catalog}
+          localSources: ["{repo}"]
         ---
         apiVersion: kedge.dev/v1
         kind: ProviderConfig

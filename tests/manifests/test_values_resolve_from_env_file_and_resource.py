@@ -29,10 +29,9 @@ def test_from_file_is_read_relative_to_the_manifest_and_loses_one_newline(tmp_pa
     app = tmp_path / "app"
     (app / "sub" / "secrets").mkdir(parents=True)
     (app / "sub" / "secrets" / "token").write_text("line one\nline two\n\n")
-    absolute = tmp_path / "abs-token"
-    absolute.write_text("abs\n")
+    (app / "top").write_text("top\n")
     (app / "sub" / "t.yaml").write_text(
-        thing(f"token: {{fromFile: secrets/token}}\ntags:\n  other: {{fromFile: {absolute}}}\n")
+        thing("token: {fromFile: secrets/token}\ntags:\n  other: {fromFile: ../top}\n")
     )
 
     result = load_path(app, kinds, env={})
@@ -41,7 +40,20 @@ def test_from_file_is_read_relative_to_the_manifest_and_loses_one_newline(tmp_pa
     spec = result.resources[0].spec
     assert spec["token"].reveal() == "line one\nline two\n"
     assert spec["token"].source == "fromFile secrets/token"
-    assert spec["tags"]["other"].reveal() == "abs"
+    assert spec["tags"]["other"].reveal() == "top"
+
+
+def test_from_file_outside_the_manifest_directory_is_refused(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    absolute = tmp_path / "abs-token"
+    absolute.write_text("abs\n")
+    (app / "t.yaml").write_text(thing(f"token: {{fromFile: {absolute}}}\nother: {{fromFile: ../abs-token}}\n"))
+
+    result = load_path(app, kinds, env={})
+
+    messages = [d.message for d in result.diagnostics if d.is_error]
+    assert len(messages) == 2 and all("fromFile reads only files inside the app's source" in m for m in messages)
 
 
 def test_from_file_in_text_is_relative_to_the_given_directory(tmp_path: Path) -> None:

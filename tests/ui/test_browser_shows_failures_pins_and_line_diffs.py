@@ -18,6 +18,7 @@ from kedge.api.app import create_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.retry import RetryPolicy
+from kedge.sources import LocalSources
 from kedge.store import Store
 from kedge.ui import mount
 from tests.api.server import serve
@@ -51,7 +52,14 @@ def world(tmp_path: Path) -> Iterator[tuple[str, Controller, Path, GitRepo, GitR
     root.mkdir()
     store = Store.open(str(tmp_path / "state.db"))
     engine = Engine(store, extra_configs=[provider_config(root)], retry=RetryPolicy(attempts=2, base=0.01))
-    controller = Controller(store, engine, cache_dir=tmp_path / "cache", backoff_base=0.05, backoff_cap=0.5)
+    controller = Controller(
+        store,
+        engine,
+        cache_dir=tmp_path / "cache",
+        backoff_base=0.05,
+        backoff_cap=0.5,
+        local_sources=LocalSources.under([tmp_path]),
+    )
     good, bad = GitRepo(tmp_path / "good"), GitRepo(tmp_path / "bad")
     controller.start()
     api = create_app(controller, store, admin_token=TOKEN, webhook_secret="unused", ui=mount)

@@ -87,6 +87,11 @@ class Connections:
     def secrets(self) -> list[str]:
         return [self._password] if self._password else []
 
+    @property
+    def dsn(self) -> str:
+        """The connection string as configured (Kedge's credentials: never shown)."""
+        return self._dsn
+
     def conninfo(self, database: str | None = None) -> str:
         return make_conninfo(self._dsn, dbname=database or self.maintenance_db, **self._options)
 

@@ -12,7 +12,7 @@ from kedge.providers.base import FieldChange, Target
 from kedge.providers.postgres.conn import Steps
 from kedge.providers.postgres.handler import Handler, changed_fields, label, spec_of
 from kedge.providers.postgres.names import check_new_name, check_role_name, echo_list, parse_comment
-from kedge.providers.postgres.passwords import AppliedPassword, digest, scram_verifier
+from kedge.providers.postgres.passwords import AppliedPassword, fingerprint, fingerprint_key, scram_verifier
 
 # Joins rather than per-row functions (shobj_description, ARRAY subqueries): 10,000 roles in
 # one set-based query.
@@ -40,6 +40,11 @@ _FLAGS = {
 class RoleHandler(Handler):
     kind = "Role"
 
+    @property
+    def key(self) -> bytes:
+        """The key of this ProviderConfig's password fingerprints (``passwords``)."""
+        return fingerprint_key(self.conns.dsn)
+
     def observe_many(self, targets: Sequence[Target]) -> dict[ResourceKey, Observation]:
         names = [self.name(t) for t in targets]
         rows = {r[0]: r for r in self.conns.query(None, _QUERY, [names], "Role")} if names else {}
@@ -62,7 +67,9 @@ class RoleHandler(Handler):
             "inherit": inherit,
             "connectionLimit": connlimit,
             "memberOf": echo_list(desired_members, member_of, same_members),
-            "password": AppliedPassword(mark.extra.get("password") if mark.app == self.app else None),
+            "password": AppliedPassword(
+                mark.extra.get("password") if mark.app == self.app else None, target.external_id, self.key
+            ),
         }
         return Observation(True, state, {"name": target.external_id}, owner=mark.app)
 
@@ -125,7 +132,8 @@ class RoleHandler(Handler):
             self._alter(steps, role, "CREATE", opts, "")
         for i, group in enumerate(self._members(target, spec)):
             steps.add(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), role), f"memberOf[{i}]")
-        self.comment_step(steps, sql.SQL("ROLE {}").format(role), password=_digest_or_none(password))
+        stored = fingerprint(password, name, self.key) if password is not None else None
+        self.comment_step(steps, sql.SQL("ROLE {}").format(role), password=stored)
         return steps
 
     def update_steps(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Steps:
@@ -152,7 +160,7 @@ class RoleHandler(Handler):
             for group in sorted(set(have) - set(want)):
                 steps.add(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(group), role), "memberOf")
         if new_password or observed.owner != self.app:
-            stored = digest(password) if new_password and password is not None else None
+            stored = fingerprint(password, name, self.key) if new_password and password is not None else None
             if stored is None and observed.owner == self.app:
                 applied = observed.state.get("password")
                 stored = applied.reveal() if isinstance(applied, AppliedPassword) else None
@@ -163,7 +171,3 @@ class RoleHandler(Handler):
         steps = Steps()
         steps.add(sql.SQL("DROP ROLE {}").format(sql.Identifier(self.name(target))))
         return steps
-
-
-def _digest_or_none(password: str | None) -> str | None:
-    return digest(password) if password is not None else None
