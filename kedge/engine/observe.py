@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from kedge.engine.render import BoundConfig, Rendered
 from kedge.engine.retry import RetryPolicy, call_with_retry
@@ -119,7 +120,7 @@ def observe(
             )
         items = [(e.identity.provider_config, entry_target(e), e.identity) for e in leftovers]
         by_identity.update(_observe_targets(items, conns, pool, retry))
-    return Observed(by_identity, resolved, outputs)
+    return Observed(MappingProxyType(by_identity), MappingProxyType(resolved), MappingProxyType(outputs))
 
 
 def _observe_targets(
