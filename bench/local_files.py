@@ -41,16 +41,20 @@ def write_manifests(app: Path, root: Path, files: int, per_file: int) -> None:
         (app / f"m{f:04d}.yaml").write_text("---\n".join(docs))
 
 
+CPU: list[float] = []  # CPU seconds (user + system) of each ``timed`` command, in order
+
+
 def timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Wall seconds and the child's peak RSS in MiB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and the child's peak RSS in MiB; its CPU time goes to ``CPU``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 2):
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
-    return wall, max(peak, before) / 1024, proc
+    return wall, max(after.ru_maxrss, before.ru_maxrss) / 1024, proc
 
 
 def plain_loop(root: Path, files: int, per_file: int) -> float:
@@ -101,13 +105,15 @@ def main() -> None:
         plans = [timed([KEDGE, "plan", str(app), "--detailed-exitcode"]) for _ in range(3)]
         for _, _, p in plans:
             assert p.returncode == 0, p.stdout + p.stderr
+        plan_cpu = min(CPU[-3:])
         plan_wall = min(w for w, _, _ in plans)
         plan_rss = max(r for _, r, _ in plans)
-        print(f"resources: {total} in {args.files} files")
+        print(f"resources: {total} in {args.files} files; load average {os.getloadavg()[0]:.1f}")
         print(f"plain python loop writing {total} files: {loop:.2f} s (best of 3)")
         print(f"kedge apply (create {total}): {apply_wall:.2f} s, peak RSS {apply_rss:.0f} MiB, "
-              f"ratio to the loop {apply_wall / loop:.1f}x")
-        print(f"kedge plan (no changes): {plan_wall:.2f} s (best of 3), peak RSS {plan_rss:.0f} MiB")
+              f"ratio to the loop {apply_wall / loop:.1f}x; CPU {CPU[0]:.2f} s")
+        print(f"kedge plan (no changes): {plan_wall:.2f} s (best of 3), peak RSS {plan_rss:.0f} MiB, "
+              f"ratio to the loop {plan_wall / loop:.1f}x; CPU {plan_cpu:.2f} s")
         phase = apply_phase(work, args.files, args.per_file)
         print(f"apply phase alone (in-process, after the plan): {phase:.2f} s, "
               f"ratio to the loop {phase / loop:.1f}x")

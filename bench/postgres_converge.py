@@ -11,6 +11,9 @@ and Ansible's time at ``--count`` is extrapolated from its per-item rate (labell
 
     .venv/bin/python bench/postgres_converge.py [--count 1000] [--cli] [--repeat 3]
         [--ansible [--ansible-count 100] [--ansible-repeat 1]]
+
+With ``--cli`` it also times a no-op ``kedge plan`` of the converged app (2,001 resources with
+the ProviderConfig) against ``psql`` running the two catalog queries that hold the same facts.
 """
 
 from __future__ import annotations
@@ -56,6 +59,24 @@ def run_kedge_client(cluster: PgCluster, count: int, prefix: str = "k") -> float
         observed = client.observe_many(kind, items)
         for t in items:
             if not observed[t.key].exists:
+                client.create(t)
+    elapsed = time.perf_counter() - start
+    client.close()
+    check_converged(cluster, prefix, count)
+    return elapsed
+
+
+def run_kedge_batched(cluster: PgCluster, count: int, prefix: str = "b") -> float:
+    """The client as the engine drives it: each layer's creates handed over together."""
+    roles, grants = targets(count, prefix)
+    client = provider.connect({"dsn": cluster.dsn()}, ConnectContext("bench"))
+    start = time.perf_counter()
+    for kind, items in (("Role", roles), ("Grant", grants)):
+        observed = client.observe_many(kind, items)
+        missing = [t for t in items if not observed[t.key].exists]
+        created = client.create_many(missing)
+        for t in missing:
+            if t.key not in created:
                 client.create(t)
     elapsed = time.perf_counter() - start
     client.close()
@@ -119,7 +140,7 @@ def run_psql(cluster: PgCluster, script: str) -> float:
     return elapsed
 
 
-def run_cli(cluster: PgCluster, count: int) -> float:
+def run_cli(cluster: PgCluster, count: int, noop_plan: list[tuple[float, float]] | None = None) -> float:
     work = Path(tempfile.mkdtemp(prefix="kedge-bench-"))
     app = work / "app"
     app.mkdir()
@@ -153,7 +174,34 @@ def run_cli(cluster: PgCluster, count: int) -> float:
     if result.returncode != 0:
         raise SystemExit(f"kedge apply failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     check_converged(cluster, "c", count, app="app")
+    if noop_plan is not None:
+        noop_plan.append(time_noop_plan(cluster, [str(kedge), "plan", str(app), "--detailed-exitcode",
+                                                  "--db", str(work / "state.db")]))
     return elapsed
+
+
+# What a no-op plan must learn at the least: the roles with their marks, and the database's ACL.
+CATALOG_QUERIES = """
+SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreatedb, r.rolcreaterole, r.rolinherit,
+       r.rolconnlimit, shobj_description(r.oid, 'pg_authid') FROM pg_roles r;
+SELECT d.datname, a.grantee::regrole, a.privilege_type FROM pg_database d, aclexplode(d.datacl) a;
+"""
+
+
+def time_noop_plan(cluster: PgCluster, plan: list[str], repeat: int = 3) -> tuple[float, float]:
+    """Best wall time of ``kedge plan`` with nothing to change, and of ``psql`` running the two
+    catalog queries that hold the same facts, interleaved."""
+    kedge_times, psql_times = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = subprocess.run(plan, capture_output=True, text=True)
+        kedge_times.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            raise SystemExit(f"the plan after apply is not empty:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        start = time.perf_counter()
+        subprocess.run([*cluster.psql_command(DB), "-c", CATALOG_QUERIES], check=True, capture_output=True)
+        psql_times.append(time.perf_counter() - start)
+    return min(kedge_times), min(psql_times)
 
 
 def fresh(run, *args):  # type: ignore[no-untyped-def]
@@ -211,12 +259,19 @@ def main() -> None:
     script = fresh(psql_script, args.count)
     psql = min(fresh(run_psql, script) for _ in range(args.repeat))
     kedge = min(fresh(run_kedge_client, args.count) for _ in range(args.repeat))
-    print(f"{args.count} roles + {args.count} grants, {script.count(';')} statements")
+    print(f"{args.count} roles + {args.count} grants, {script.count(';')} statements, "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"psql -f          : {psql:7.2f} s")
-    print(f"kedge (client)   : {kedge:7.2f} s  ratio {kedge / psql:.2f}x")
+    print(f"kedge (client)   : {kedge:7.2f} s  ratio {kedge / psql:.2f}x  (one transaction per object)")
+    batched = min(fresh(run_kedge_batched, args.count) for _ in range(args.repeat))
+    print(f"kedge (client)   : {batched:7.2f} s  ratio {batched / psql:.2f}x  (a layer's creates together)")
     if args.cli:
-        cli = min(fresh(run_cli, args.count) for _ in range(args.repeat))
+        plans: list[tuple[float, float]] = []
+        cli = min(fresh(run_cli, args.count, plans) for _ in range(args.repeat))
         print(f"kedge apply (CLI): {cli:7.2f} s  ratio {cli / psql:.2f}x")
+        kedge_plan, catalog = min(plans)
+        print(f"no-op kedge plan of {2 * args.count + 1} resources: {kedge_plan:.2f} s; psql with the two "
+              f"catalog queries {catalog:.3f} s; ratio {kedge_plan / catalog:.1f}x")
     if args.ansible:
         cli_full = cli if args.cli else None
         compare_ansible(args.count, args.ansible_count, args.repeat, args.ansible_repeat, kedge, cli_full)

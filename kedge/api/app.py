@@ -25,7 +25,7 @@ import anyio
 from fastapi import FastAPI, Request
 
 import kedge
-from kedge.api import admin, apps, cost, errors, health, session, stream, webhook
+from kedge.api import admin, apps, cost, errors, health, replicas, session, stream, webhook
 from kedge.api.applist import AppList
 from kedge.api.auth import Authenticator, FailedLogins, Principal, Sessions
 from kedge.api.limits import MIB, BodyLimit
@@ -107,7 +107,7 @@ def create_app(
     )
 
     errors.install(app)
-    for module in (apps, admin, stream, webhook, health, session, cost):
+    for module in (apps, admin, stream, webhook, health, session, cost, replicas):
         app.include_router(module.router)
     if ui is not None:
         ui(app, control, store, app.state.auth.viewer)

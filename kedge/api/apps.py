@@ -19,6 +19,7 @@ from kedge.api.auth import Principal, Role, require, visible
 from kedge.api.errors import ApiError
 from kedge.api.views import app_view, dumps, public
 from kedge.controller.api import ControlPlane, NotFound
+from kedge.model import ConfigError, Diagnostic
 
 router = APIRouter(prefix="/api/v1", tags=["apps"], responses=models.ERRORS)
 
@@ -82,7 +83,22 @@ def create_app(
     except NotFound:
         pass
     spec = body.spec.model_dump(exclude_unset=True)
+    _check_source_path(body.name, body.spec.source.path)
     return public(app_view(control.create_app(body.name, spec, who.actor)))
+
+
+def _check_source_path(name: str, path: str | None) -> None:
+    """Refuse a source path that leaves the repository (``..``, absolute, NUL) when the app is
+    created, with the field named, rather than storing an app whose every sync must fail."""
+    if path is None:
+        return
+    from kedge.sources.snapshot import normalise_app_path
+
+    try:
+        normalise_app_path(path)
+    except ConfigError as err:
+        problem = Diagnostic.error(str(err), path="spec.source.path")
+        raise ConfigError(f"app {name!r}: invalid spec: spec.source.path: {err}", [problem]) from None
 
 
 @router.get("/apps/{name}", response_model=models.App, summary="One app")

@@ -52,7 +52,8 @@ class AppStatus(View):
     conditions: list[Condition] = []
     suspended: bool = False
     # An app with claims also has ``claims``: each claim's last result {kind, name, status,
-    # resources, message} (an extra field, absent otherwise, so the status shape is unchanged).
+    # resources, message, ready, waiting: [{resource, id, readyWhen, reason}]} (an extra field,
+    # absent otherwise, so the status shape is unchanged).
 
 
 class App(View):
@@ -166,12 +167,27 @@ class Unpriced(View):
     reason: str
 
 
+class ClaimResourceCost(View):
+    apiVersion: str
+    kind: str
+    name: str
+    monthly: float | None = Field(description="Null when the resource is unpriced")
+
+
+class ClaimCost(View):
+    kind: str
+    name: str
+    monthly: float = Field(description="The sum of its composed resources' monthly cost")
+    resources: list[ClaimResourceCost] = []
+
+
 class CostView(View):
     currency: str
     total: float = Field(description="Monthly, 730 hours a month, list prices")
     resources: list[ResourceCost] = []
     unpriced: list[Unpriced] = []
     diagnostics: list[dict[str, Any]] = []
+    claims: list[ClaimCost] = Field(default=[], description="Each claim's cost (empty without claims)")
 
 
 class AuditEntry(View):
@@ -241,3 +257,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (503, "Temporarily unavailable; retry later"),
     )
 }
+
+
+class ReplicaView(View):
+    name: str = Field(description="The replica's instance name: its host and a suffix new at each start.")
+    lastSeen: str = Field(description="Its last heartbeat, by the database's clock (ISO 8601).")
+    apps: list[str] = Field(description="The apps it owns now.")

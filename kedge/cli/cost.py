@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kedge.cli import output
-from kedge.cli.oneshot import DbOpt, Format, OutOpt, PathArg
+from kedge.cli.oneshot import DbOpt, Format, OutOpt, PathArg, PlatformOpt
 
 if TYPE_CHECKING:
     from kedge.cost import Estimate
@@ -32,16 +32,23 @@ CatalogOpt = Annotated[
 def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
     @app.command()
     @handle
-    def cost(path: PathArg, fmt: OutOpt = Format.text, catalog: CatalogOpt = None, db: DbOpt = None) -> None:
+    def cost(
+        path: PathArg,
+        fmt: OutOpt = Format.text,
+        catalog: CatalogOpt = None,
+        db: DbOpt = None,
+        platform: PlatformOpt = None,
+    ) -> None:
         """Estimate the monthly cost of an app's resources from the offline price catalog."""
         from kedge.engine.cost import estimate_app, load_catalog
+        from kedge.engine.platform import expander, load_platform
         from kedge.engine.render import render
         from kedge.model import ConfigError
 
         prices = load_catalog(catalog)
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        rendered = render(path)
+        rendered = render(path, expand=expander(load_platform(platform or [])))
         estimate = estimate_app(rendered, prices) if rendered.ok else None
         problems = [*rendered.diagnostics, *(estimate.diagnostics if estimate else [])]
         if estimate is None or any(d.is_error for d in problems):
@@ -79,6 +86,14 @@ def show_estimate(estimate: "Estimate") -> None:
         output.out.print(
             f"[dim]{u.key.kind}/{output.escape(u.key.name)}  unpriced: {output.escape(u.reason)}[/]"
         )
+    for claim in estimate.claims:  # a claim costs what its composed resources cost
+        output.out.print(
+            f"Claim {claim.claim.kind}/{output.escape(claim.claim.name)}  "
+            f"[bold]{money(claim.monthly, currency)}[/]"
+        )
+        for key, monthly in claim.resources:
+            price = "unpriced" if monthly is None else money(monthly, currency)
+            output.out.print(f"    {key.kind}/{output.escape(key.name)}: {price}")
     output.out.print(
         f"[bold]Monthly cost:[/] {money(estimate.total, currency)} for {len(estimate.resources)} priced "
         f"resource(s), {len(estimate.unpriced)} unpriced (730 hours a month, list prices)"

@@ -95,7 +95,7 @@ def _report(err: Exception) -> None:
 
 
 def _register() -> None:
-    from kedge.cli import audit, client, cost, demo, explain, oneshot, secret, serve
+    from kedge.cli import audit, client, cost, demo, explain, migrate, oneshot, secret, serve
     from kedge.cli import render as render_cli
 
     oneshot.register(app, handle_errors)
@@ -107,6 +107,7 @@ def _register() -> None:
     secret.register(app, handle_errors)
     client.register(app, handle_errors)
     cost.register(app, handle_errors)
+    migrate.register(app, handle_errors)
 
 
 def main() -> None:

@@ -142,7 +142,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
         engine, run = _planned(path, db, app_opt, Options(prune, allow_empty, confirm_prune), platform)
         try:
-            _show_plan(run, fmt)
+            _show_plan(run, fmt, engine)
             if out is not None and run.plan.ok:
                 from kedge.cli import saved_plan
 
@@ -202,7 +202,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         try:
             if saved is not None and run.plan.ok:
                 saved_plan.check(saved, run)
-            _show_plan(run, Format.text)
+            _show_plan(run, Format.text, engine)
             if not run.plan.ok:
                 raise typer.Exit(1)
             if not run.plan.has_changes:
@@ -254,9 +254,10 @@ def _record_only(run: "AppRun") -> bool:
     return all(c.action in (Action.RECORD, Action.NOOP) for c in run.plan.changes)
 
 
-def _show_plan(run: "AppRun", fmt: Format) -> None:
+def _show_plan(run: "AppRun", fmt: Format, engine: "Engine") -> None:
+    claims = _claims(engine, run)
     if fmt is Format.json:
-        output.print_json(run.plan.to_json())
+        output.print_json({**run.plan.to_json(), **({"claims": claims} if claims else {})})
         return
     output.diagnostics(run.plan.diagnostics)
     if run.plan.ok:
@@ -264,6 +265,19 @@ def _show_plan(run: "AppRun", fmt: Format) -> None:
         from kedge.cli.cost import show_plan_cost  # cost imports this module's options
 
         show_plan_cost(run.plan.cost)
+        if claims:
+            from kedge.cli.claims import show_readiness
+
+            show_readiness(claims)
+
+
+def _claims(engine: "Engine", run: "AppRun", applied: bool = False) -> list[dict[str, Any]]:
+    """Each claim's readiness (plan JSON ``claims``); none for an app without claims."""
+    if not run.rendered.claims:
+        return []
+    from kedge.cli.claims import readiness
+
+    return readiness(engine, run, applied=applied)
 
 
 def _confirm() -> None:
@@ -271,7 +285,13 @@ def _confirm() -> None:
     output.confirm("Do you want to apply these changes?", "Apply cancelled: nothing was changed.")
 
 
-VERB = {"create": "creating", "update": "updating", "replace": "replacing", "delete": "deleting"}
+VERB = {
+    "create": "creating",
+    "update": "updating",
+    "replace": "replacing",
+    "delete": "deleting",
+    "migrate": "migrating",
+}
 
 
 def resource_line(result: "ChangeResult") -> str:
@@ -320,6 +340,10 @@ def _apply_with_progress(engine: "Engine", run: "AppRun") -> int:
     skipped = sum(1 for r in outcome.results if r.result == SKIPPED)
     colour = "green" if not failed and not skipped else "red"
     output.out.print(f"[{colour}]Apply complete:[/] {ok} succeeded, {failed} failed, {skipped} skipped.")
+    if not failed and not skipped and run.rendered.claims:
+        from kedge.cli.claims import show_readiness
+
+        show_readiness(_claims(engine, run, applied=True))
     for f in outcome.results:
         if f.result in (FAILED, SKIPPED):
             output.err.print(

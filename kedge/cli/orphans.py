@@ -16,7 +16,7 @@ import typer
 
 from kedge.cli import output
 from kedge.cli.cost import CatalogOpt, money
-from kedge.cli.oneshot import DbOpt, Format, OutOpt, default_db
+from kedge.cli.oneshot import DbOpt, Format, OutOpt, PlatformOpt, default_db
 
 if TYPE_CHECKING:  # imported inside the command: `kedge --help` never loads the engine
     from kedge.engine.orphans import OrphanReport
@@ -44,6 +44,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         fmt: OutOpt = Format.text,
         catalog: CatalogOpt = None,
         db: DbOpt = None,
+        platform: PlatformOpt = None,
     ) -> None:
         """List what exists in each target that no app owns, with its cost. Only reads."""
         from kedge.engine.cost import load_catalog
@@ -54,7 +55,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         if (path is None) == (config is None):
             raise ConfigError("give a manifest directory or --config FILE (one of the two)")
         prices = load_catalog(catalog)
-        configs, declared, db_url = _targets(path, config, db)
+        configs, declared, db_url = _targets(path, config, db, platform or [])
         store = Store.open(db_url)
         try:
             report = find_orphans(configs, declared, store, prices)
@@ -76,8 +77,9 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
 
 
 def _targets(
-    path: Path | None, config: Path | None, db: str | None
+    path: Path | None, config: Path | None, db: str | None, platform: list[Path]
 ) -> "tuple[dict[str, BoundConfig], set[Identity], str]":
+    from kedge.engine.platform import expander, load_platform
     from kedge.engine.render import bind_configs, render
     from kedge.model import ConfigError, Diagnostic
     from kedge.model.diagnostics import has_errors
@@ -85,7 +87,7 @@ def _targets(
     if path is not None:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
-        rendered = render(path)
+        rendered = render(path, expand=expander(load_platform(platform)))
         if not rendered.ok:
             raise ConfigError(f"{path}: the manifests have errors", rendered.diagnostics)
         declared = {r.identity() for r in rendered.resources}

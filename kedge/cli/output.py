@@ -58,6 +58,7 @@ def _symbols() -> dict[Any, tuple[str, str]]:
         Action.DELETE: ("-", "red"),
         Action.NOOP: (" ", "dim"),
         Action.RECORD: ("=", "cyan"),
+        Action.MIGRATE: (">>", "blue"),
     }
 
 
@@ -118,7 +119,8 @@ def plan(p: Plan) -> None:
     lines.append(
         f"{paint('Plan:', 'bold')} {s['create']} to create, {s['update']} to update, "
         f"{s['replace']} to replace, {s['delete']} to delete, {s['noop']} unchanged"
-        + (f", {s['record']} to record." if s.get("record") else ".")
+        + (f", {s['record']} to record" if s.get("record") else "")
+        + (f", {s['migrate']} to migrate." if s.get("migrate") else ".")
     )
     out.file.write("\n".join(lines) + "\n")
     out.file.flush()
@@ -153,6 +155,11 @@ def _change(c: Change, paint: Callable[[str, str], str]) -> list[str]:
         for d in c.diff:
             lines.extend(field_lines(d.path, redact(d.before), redact(d.after), paint))
     lines.extend(f"      {paint(statement, 'cyan')}" for statement in c.statements)
+    for copy in c.migration.copies if c.migration is not None else ():
+        counted = (
+            "objects unknown" if copy.objects is None else f"{copy.objects} object(s), {copy.bytes} bytes"
+        )
+        lines.append(f"      {paint('>>', 'blue')} copy {copy.source} -> {copy.target}: {counted}")
     lines.append("")
     return lines
 

@@ -39,7 +39,8 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         server = Server.build(settings)
         server.start()
         output.err.print(
-            f"Kedge is serving on http://{settings.host}:{settings.port} (state: {server.store.url})"
+            f"Kedge is serving on http://{settings.host}:{settings.port} "
+            f"(state: {server.store.url}, replica {server.controller.holder})"
         )
         try:
             wait_for_interrupt()

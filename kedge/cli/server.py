@@ -35,6 +35,7 @@ from kedge.providers import registry
 from kedge.sources import LocalSources
 from kedge.store import Store
 from kedge.store.audit_keys import load_private_key
+from kedge.store.serving import ServeLock
 
 log = logging.getLogger("kedge.serve")
 
@@ -119,12 +120,18 @@ class Server:
     http: Any = None
     thread: threading.Thread | None = None
     audit_key: Any = None
+    serving: ServeLock | None = None
     _stop_checkpoints: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def build(cls, settings: ServerSettings, cache_dir: Path | None = None) -> Server:
         catalog = _price_catalog(settings.price_catalog)  # a bad catalog stops the start, first
         store = Store.open(settings.db)
+        try:
+            serving = store.lock_for_serving()  # a SQLite file has one server; PostgreSQL, many
+        except BaseException:
+            store.close()
+            raise
         engine = Engine(
             store,
             extra_configs=settings.provider_configs,
@@ -149,7 +156,7 @@ class Server:
                 action = "app-created" if existing is None else "app-updated"
                 store.audit("config", action, app=doc.name, details={"spec": dict(doc.spec)})
         key = load_private_key(settings.audit_key, "spec.auditKey") if settings.audit_key else None
-        return cls(store, engine, controller, settings, audit_key=key)
+        return cls(store, engine, controller, settings, audit_key=key, serving=serving)
 
     def checkpoint(self) -> None:
         """Sign the audit log's head now, and publish it where the configuration says."""
@@ -222,6 +229,8 @@ class Server:
                 log.error("final audit checkpoint failed: %s", err)
         self.engine.close()
         self.store.close()
+        if self.serving is not None:
+            self.serving.release()
 
 
 def _price_catalog(path: str | None) -> Catalog | None:

@@ -6,7 +6,8 @@
 
 Each ``ComposedDocument`` of an expansion holds the composed manifest (marked with its claim),
 the claim it came from (file, line) and the Composition's file and line of its template; a
-rendered ``Resource`` tells its claim with ``resource.claim``.
+rendered ``Resource`` tells its claim with ``resource.claim``; ``claim_readiness`` tells whether
+each claim is ready, by its Composition's ``readyWhen`` over what was observed.
 
 Pure: manifests in, manifests out. A Definition declares a claim kind and the JSON Schema of
 its spec; a Composition lists templates of manifests whose ``${...}`` are CEL expressions
@@ -23,6 +24,7 @@ from kedge.compositions.platform import (
     Platform,
     build_platform,
 )
+from kedge.compositions.readiness import Readiness, Seen, Waiting, claim_readiness
 
 __all__ = [
     "PLATFORM_KINDS",
@@ -31,5 +33,9 @@ __all__ = [
     "Definition",
     "Function",
     "Platform",
+    "Readiness",
+    "Seen",
+    "Waiting",
     "build_platform",
+    "claim_readiness",
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kedge.compositions.choose import choose
@@ -36,6 +37,9 @@ if TYPE_CHECKING:  # the CEL sandbox loads when a claim is expanded, not before
 
 PER_EVALUATION = 0.05  # CPU seconds, as for policy rules
 MAX_CACHED = 50_000  # evaluation results kept (by the values each expression reads)
+MAX_DECLARED = 64  # platforms of platform apps kept compiled
+MAX_EXPANDED = 20_000  # claims whose expansion is kept for their readiness
+Compiled = tuple[Platform, list[Diagnostic]]
 INHERITED = ("deletion-policy", "prevent-destroy", "management-policy")
 DEPENDS_ON = ANNOTATION_PREFIX + "depends-on"
 
@@ -61,6 +65,10 @@ class ClaimExpander:
         self.clock = clock
         self._compiled: list[tuple[Platform, list[Diagnostic]]] = []  # shared with for_app copies
         self._results: dict[tuple[int, Any], Result] = {}  # shared too; keys hold id(expression)
+        # Platforms of apps that declare their own, by the identity of the declaring documents.
+        self._declared: dict[tuple[int, ...], tuple[tuple[CoreDocument, ...], Compiled]] = {}
+        # The last expansions, by claim document: readiness reads them instead of filling again.
+        self._expanded: dict[int, tuple[ClaimDocument, Platform, Expanded]] = {}
 
     def evaluate(self, expression: Expression, bindings: Bindings) -> Result:
         """The value of ``expression``; claims that agree on what it reads share one evaluation.
@@ -93,12 +101,24 @@ class ClaimExpander:
         return other
 
     def platform(self, declared: Sequence[CoreDocument] = ()) -> tuple[Platform, list[Diagnostic]]:
-        """The compiled platform; without declared documents, compiled once for every app."""
-        if declared:
-            return build_platform([*self.base, *declared])
-        if not self._compiled:
-            self._compiled.append(build_platform(self.base))
-        return self._compiled[0]
+        """The compiled platform; without declared documents, compiled once for every app.
+
+        With an app's own documents, compiled once per rendering: readiness asks again for the
+        same document objects and gets the same compiled platform.
+        """
+        if not declared:
+            if not self._compiled:
+                self._compiled.append(build_platform(self.base))
+            return self._compiled[0]
+        key = tuple(id(d) for d in declared)
+        found = self._declared.get(key)
+        if found is not None and all(a is b for a, b in zip(found[0], declared, strict=True)):
+            return found[1]
+        built = build_platform([*self.base, *declared])
+        if len(self._declared) >= MAX_DECLARED:
+            self._declared.clear()
+        self._declared[key] = (tuple(declared), built)
+        return built
 
     def __call__(self, claims: Sequence[ClaimDocument], core: Sequence[CoreDocument]) -> Expansion:
         declared = [d for d in core if d.kind in PLATFORM_KINDS]
@@ -128,20 +148,56 @@ class ClaimExpander:
         self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]
     ) -> tuple[list[ComposedDocument], dict[str, Any]]:
         """One claim's composed manifests and outputs; on an error, none (and the error in ``out``)."""
+        expansion = self.prepare(platform, claim, out)
+        if expansion is None:
+            return [], {}
+        problems = len(out)
+        result = expansion.run(out)
+        if len(out) == problems:  # kept for readiness, which asks about the same claim object
+            if len(self._expanded) >= MAX_EXPANDED:
+                self._expanded.clear()
+            self._expanded[id(claim)] = (claim, platform, expansion.summary())
+        return result
+
+    def expanded(self, platform: Platform, claim: ClaimDocument) -> Expanded | None:
+        """What ``claim`` (this very document, with this platform) composed, or None when it has
+        an error. Kept from the rendering when there was one; else filled again."""
+        kept = self._expanded.get(id(claim))
+        if kept is not None and kept[0] is claim and kept[1] is platform:
+            return kept[2]
+        problems: list[Diagnostic] = []
+        expansion = self.prepare(platform, claim, problems)
+        if expansion is None:
+            return None
+        expansion.run(problems)
+        return None if problems else expansion.summary()
+
+    def prepare(self, platform: Platform, claim: ClaimDocument, out: list[Diagnostic]) -> _Expansion | None:
+        """The Composition chosen for ``claim``, ready to fill; None on an error (in ``out``)."""
         definition = _definition(platform, claim, out)
         if definition is None or definition.kind in platform.broken:
-            return [], {}  # a broken Definition or Composition is reported where it is written
+            return None  # a broken Definition or Composition is reported where it is written
         holes = references(claim.spec)
         problems = validate(claim.spec, definition.strict_schema, holes=holes)
         if problems:
             out.extend(_claim_error(claim, p) for p in problems)
-            return [], {}
+            return None
         chosen = choose(platform, definition, claim)
         if isinstance(chosen, Problem):
             out.append(_claim_error(claim, chosen))
-            return [], {}
+            return None
         spec = with_defaults(dict(claim.spec), definition.schema)
-        return _Expansion(self, chosen, claim, spec).run(out)
+        return _Expansion(self, chosen, claim, spec)
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """What one claim composed, kept small: its Composition, the claim as expressions see it,
+    and each composed resource by id (apiVersion, kind, metadata)."""
+
+    composition: Composition
+    claim: Mapping[str, Any]
+    composed: tuple[tuple[str, Mapping[str, Any]], ...]
 
 
 class _Expansion:
@@ -197,6 +253,13 @@ class _Expansion:
             out.append(self._error(str(err), err.path))
             return [], {}
         return list(self.composed.values()), outputs
+
+    def summary(self) -> Expanded:
+        heads = tuple(
+            (resource_id, {k: doc.body[k] for k in ("apiVersion", "kind", "metadata")})
+            for resource_id, doc in self.composed.items()
+        )
+        return Expanded(self.composition, self.documents["claim"], heads)
 
     def _outputs(self) -> dict[str, Any]:
         """The claim's outputs: values, or References to the composed resources' outputs."""

@@ -39,6 +39,7 @@ class Definition:
     outputs: Mapping[str, str]
     default_composition: str | None
     document: CoreDocument
+    migration: str | None = None  # how a claim moves between Compositions ("copyObjects")
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +153,8 @@ def _definition(doc: CoreDocument, diagnostics: list[Diagnostic]) -> Definition 
     api_version = f"{group}/{spec.get('version', 'v1')}"
     outputs = {str(k): str(v) for k, v in (spec.get("outputs") or {}).items()}
     default = spec.get("defaultComposition")
-    return Definition(doc.name, api_version, schema, strict(schema), outputs, default, doc)
+    migration = spec.get("migration")
+    return Definition(doc.name, api_version, schema, strict(schema), outputs, default, doc, migration)
 
 
 def _composition(doc: CoreDocument, platform: Platform, diagnostics: list[Diagnostic]) -> Composition | None:

@@ -19,9 +19,10 @@ from typing import Any
 from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
 from kedge.controller.claims import claim_statuses, settled
-from kedge.controller.fetch import Fetched, SourceInvalid, Sources
+from kedge.controller.fetch import Fetched, SourceInvalid, Sources, is_plain_directory
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
+from kedge.controller.operations import Operation
 from kedge.controller.spec import AppSpec
 from kedge.controller.status import (
     APP_CONDITIONS,
@@ -34,6 +35,7 @@ from kedge.controller.status import (
     Status,
 )
 from kedge.engine import AppRun, Engine, Options
+from kedge.engine.readiness import run_readiness
 from kedge.engine.render import Rendered
 from kedge.model import ConfigError, KedgeError, TemporaryError, is_temporary
 from kedge.planning import Action, Change
@@ -42,6 +44,16 @@ from kedge.store import Store
 log = logging.getLogger("kedge.controller")
 STATUS_REFRESH = 60.0  # seconds: an unchanged status is still rewritten this often
 RENDER_TTL = 600.0  # seconds a rendered revision is reused by drift sweeps
+FULL_SWEEP_EVERY = 10  # a quiet, fully watched app is still observed and planned every 10th sweep
+
+
+@dataclass
+class _Clean:
+    """An app's last plan found nothing to do; its watches stood at ``generation`` before it."""
+
+    rendered: Rendered
+    generation: int
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,36 +62,6 @@ class _Cached:
     spec: AppSpec
     rendered: Rendered
     at: float
-
-
-@dataclass
-class Operation:
-    """A requested sync or rollback; the API answers with it at once (202)."""
-
-    id: str
-    app: str
-    type: str  # sync | rollback
-    actor: str
-    revision: str | None = None
-    prune: bool | None = None
-    confirm_prune: bool = False
-    state: str = "queued"  # queued | running | succeeded | failed
-    message: str = ""
-    created_at: str = field(default_factory=lambda: _now().isoformat())
-    finished_at: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "app": self.app,
-            "type": self.type,
-            "actor": self.actor,
-            "revision": self.revision,
-            "state": self.state,
-            "message": self.message,
-            "createdAt": self.created_at,
-            "finishedAt": self.finished_at,
-        }
 
 
 def _now() -> datetime:
@@ -95,6 +77,11 @@ class Reconciler:
     metrics: Metrics
     notifier: Notifier
     on_rendered: Callable[[str, AppRun], None] | None = None  # watches, app-of-apps
+    # The watches' generation of an app, and whether its watches covered the given ProviderConfigs
+    # and saw nothing since a generation: lets a drift sweep skip a quiet app (``_sweep_skips``).
+    watch_generation: Callable[[str], int] | None = None
+    watches_quiet: Callable[[str, set[str], int], bool] | None = None
+    _clean: dict[str, _Clean] = field(default_factory=dict)
     _rendered: dict[str, _Cached] = field(default_factory=dict)
     _may_have_open_drift: dict[str, bool] = field(default_factory=dict)
     _in_progress: set[str] = field(default_factory=set)
@@ -203,8 +190,51 @@ class Reconciler:
         revision = op.revision if op and op.revision else pinned
         if op is not None:
             self._progress(name, status, f"{op.type} requested by {op.actor}")
+        # A git branch that moves reaches the app as a "commit" from the poller or a webhook: a
+        # sweep of a quiet app need not ask the remote (a thread and a round trip each).
+        cached = self._rendered.get(name) if op is None and revision is None else None
+        polled = cached is not None and self._polled(spec, cached)
+        if cached is not None and polled and self._sweep_skips(name, reasons, cached.rendered, status):
+            return spec.drift_interval
         source = self._source(name, spec, status, revision)
-        return self._with_source(name, spec, status, reasons, op, source, pinned)
+        if op is None and self._sweep_skips(name, reasons, source, status):
+            return spec.drift_interval
+        clean = self._clean.pop(name, None)
+        generation = self.watch_generation(name) if self.watch_generation else None
+        again = self._with_source(name, spec, status, reasons, op, source, pinned)
+        if generation is not None and op is None and _is_clean(status):
+            self._clean[name] = _Clean(source, generation)
+        elif clean is not None:
+            log.debug("app %s: planned again after a quiet period", name)
+        return again
+
+    @staticmethod
+    def _polled(spec: AppSpec, cached: _Cached) -> bool:
+        """The cached render stands for the branch: a git source (the poller watches it), the
+        same spec, not older than ``RENDER_TTL``. A plain directory is fingerprinted instead."""
+        fresh = time.monotonic() - cached.at < RENDER_TTL
+        return fresh and cached.spec == spec and not is_plain_directory(spec.repo_url)
+
+    def _sweep_skips(self, name: str, reasons: set[str], source: Rendered, status: Status) -> bool:
+        """A drift sweep of an app that cannot have drifted is skipped.
+
+        True when the sweep is the only reason, the source is the one last planned (same
+        rendered object: nothing fetched or rendered), that plan found nothing to do, and every
+        ProviderConfig of the app has a complete watch (``watch_complete``) that saw no event
+        and did not restart since before that plan. Providers without watches, or with watches
+        that miss some changes (PostgreSQL's event triggers do not see roles), are never
+        skipped; and every ``FULL_SWEEP_EVERY``-th sweep observes and plans anyway.
+        """
+        clean = self._clean.get(name)
+        if clean is None or reasons != {"drift"} or self.watches_quiet is None:
+            return False
+        if clean.rendered is not source or not _is_clean(status) or clean.skipped + 1 >= FULL_SWEEP_EVERY:
+            return False
+        configs = {r.provider_config for r in source.resources}
+        if not configs or not self.watches_quiet(name, configs, clean.generation):
+            return False
+        clean.skipped += 1
+        return True
 
     def _source(self, name: str, spec: AppSpec, status: Status, revision: str | None) -> Rendered:
         """The rendered manifests of the revision to reconcile; cached while the source stands still.
@@ -236,6 +266,7 @@ class Reconciler:
 
     def forget(self, name: str) -> None:
         self._rendered.pop(name, None)
+        self._clean.pop(name, None)
         self.costs.pop(name, None)
 
     def cached_render(self, name: str, spec: AppSpec, revision: str) -> Rendered | None:
@@ -346,7 +377,7 @@ class Reconciler:
         pinned: str | None,
     ) -> float | None:
         plan = run.plan
-        status.claims = claim_statuses(run)
+        status.claims = claim_statuses(run, run_readiness(self.engine, run))
         # Drift is observed whatever the plan's verdict: a revert that is refused is still drift.
         drifted = [c for c in plan.changes if c.drift and (c.is_change or c.diff)]
         event_ids = self._record_drift(name, drifted, revision)
@@ -395,7 +426,7 @@ class Reconciler:
         else:
             self._settle(status, run, revision, pinned)
         if status.sync == SYNCED:  # applied: every claim's resources match now
-            status.claims = settled(status.claims)
+            status.claims = settled(status.claims, run_readiness(self.engine, run, applied=True))
         status.summary = plan.summary()
         if any(k not in APP_CONDITIONS for k in status.conditions):
             status.health = DEGRADED  # an object reports trouble (RemediationPaused)
@@ -537,6 +568,12 @@ class Reconciler:
 
 # Ready=False reasons that are not a failed attempt (History already has failed applies).
 NOT_FAILURES = frozenset({"Suspended", "OutOfSync", "SyncFailed", "Progressing"})
+
+
+def _is_clean(status: Status) -> bool:
+    """Synced and Healthy, no condition beyond Ready (and Reconciling, removed as the run ends)."""
+    quiet = set(status.conditions) <= {"Ready", "Reconciling"}
+    return quiet and status.sync == SYNCED and status.health == HEALTHY
 
 
 def _failed(status: Status) -> None:

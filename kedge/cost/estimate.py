@@ -3,10 +3,11 @@
     estimate = estimate_resources(resources, catalog, region_of)
     estimate.total, estimate.to_json()          # DESIGN §6.3 shape of ``kedge cost -o json``
 
-This is the one entry point: an app's cost, a plan's before and after, a claim's cost (the
-sum over its composed resources: ``estimate_resources(composed, ...).total``) and an orphan's
-cost all come from it. A usage annotation with a key the kind does not take is a diagnostic
-at the resource's file and line (with the nearest known key); a kind or region the catalog
+This is the one entry point: an app's cost, a plan's before and after, a claim's cost and an
+orphan's cost all come from it. A claim costs the sum of its composed resources: ``claims``
+lists each claim with that sum and its resources (an unpriced one with ``monthly`` null).
+A usage annotation with a key the kind does not take is a diagnostic at the resource's file
+and line (with the nearest known key); a kind or region the catalog
 lacks is not an error, the resource is listed as unpriced with the reason.
 """
 
@@ -21,7 +22,7 @@ from kedge.cost.catalog import Catalog
 from kedge.cost.estimators import KindPricing, pricing_for
 from kedge.cost.meter import Component, Item, Meter, Unpriced
 from kedge.manifests.metadata import parse_usage
-from kedge.model import Diagnostic, Resource, ResourceKey
+from kedge.model import ClaimRef, Diagnostic, Resource, ResourceKey
 
 USAGE_ANNOTATION = "kedge.dev/usage"
 
@@ -33,6 +34,7 @@ class ResourceCost:
     key: ResourceKey
     monthly: float
     components: tuple[Component, ...] = ()
+    claim: ClaimRef | None = None  # the claim that composed it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +43,35 @@ class ResourceCost:
             "name": self.key.name,
             "monthly": round(self.monthly, 6),
             "components": [c.to_json() for c in self.components],
+            **({"claim": self.claim.to_json()} if self.claim is not None else {}),
+        }
+
+
+@dataclass
+class ClaimCost:
+    """A claim's monthly cost: the sum of what its composed resources cost."""
+
+    claim: ClaimRef
+    resources: list[tuple[ResourceKey, float | None]] = field(default_factory=list)  # None: unpriced
+
+    @property
+    def monthly(self) -> float:
+        return float(sum(m for _, m in self.resources if m is not None))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.claim.kind,
+            "name": self.claim.name,
+            "monthly": round(self.monthly, 6),
+            "resources": [
+                {
+                    "apiVersion": key.api_version,
+                    "kind": key.kind,
+                    "name": key.name,
+                    "monthly": None if monthly is None else round(monthly, 6),
+                }
+                for key, monthly in self.resources
+            ],
         }
 
 
@@ -59,22 +90,40 @@ class Estimate:
     resources: list[ResourceCost] = field(default_factory=list)
     unpriced: list[UnpricedResource] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    claims: list[ClaimCost] = field(default_factory=list)  # in the order claims first compose
+    _by_claim: dict[ClaimRef, ClaimCost] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> float:
         return float(sum(r.monthly for r in self.resources))  # 0.0, never 0: a double in CEL too
 
     def to_json(self) -> dict[str, Any]:
+        """DESIGN §6.3's shape; an app with claims also has ``claims`` (absent otherwise)."""
         return {
             "currency": self.currency,
             "total": round(self.total, 6),
             "resources": [r.to_json() for r in self.resources],
             "unpriced": [u.to_json() for u in self.unpriced],
+            **({"claims": [c.to_json() for c in self.claims]} if self.claims else {}),
         }
 
+    def count_claim(self, resource: Resource, monthly: float | None) -> None:
+        """Add ``resource`` (priced ``monthly``, None: unpriced) to its claim's sum, if it has one."""
+        claim = resource.claim
+        if claim is None:
+            return
+        found = self._by_claim.get(claim)
+        if found is None:
+            found = self._by_claim[claim] = ClaimCost(claim)
+            self.claims.append(found)
+        found.resources.append((resource.key, monthly))
 
-def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_of: RegionOf) -> Estimate:
-    """Price each resource; memoised by (kind, spec, usage, region), so many alike cost little."""
+
+def estimate_resources(
+    resources: Iterable[Resource], catalog: Catalog, region_of: RegionOf, *, claims: bool = True
+) -> Estimate:
+    """Price each resource; memoised by (kind, spec, usage, region), so many alike cost little.
+    ``claims``: also sum each claim's resources (a plan's before and after need only totals)."""
     out = Estimate(catalog.currency)
     memo: dict[Any, tuple[tuple[Component, ...], float, str | None]] = {}
     usages: dict[tuple[str, str, str], dict[str, float]] = {}
@@ -84,6 +133,8 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
         if pricing is None:
             lacks = f"the price catalog has no prices for {key.api_version} {key.kind}"
             out.unpriced.append(UnpricedResource(key, lacks))
+            if claims:
+                out.count_claim(resource, None)
             continue
         text = resource.annotations.get(USAGE_ANNOTATION, "")
         usage_key = (key.api_version, key.kind, text)
@@ -103,8 +154,13 @@ def estimate_resources(resources: Iterable[Resource], catalog: Catalog, region_o
         components, monthly, reason = found
         if reason is not None:
             out.unpriced.append(UnpricedResource(key, reason))
-        else:
+            if claims:
+                out.count_claim(resource, None)
+        elif not claims:
             out.resources.append(ResourceCost(key, monthly, components))
+        else:
+            out.resources.append(ResourceCost(key, monthly, components, resource.claim))
+            out.count_claim(resource, monthly)
     return out
 
 

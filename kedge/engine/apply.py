@@ -13,6 +13,7 @@ apply creates or replaces, is resolved again, from the outputs this apply produc
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,8 @@ from kedge.planning import Action, Change, Plan
 from kedge.providers.base import FieldChange, Target
 from kedge.store import Store
 
+log = logging.getLogger("kedge.engine")
+
 SUCCEEDED, FAILED, SKIPPED = "succeeded", "failed", "skipped"
 
 
@@ -40,6 +43,7 @@ class ChangeResult:
     result: str
     error: str | None = None
     seconds: float | None = None  # how long the provider call took (None: it was not made)
+    details: Mapping[str, Any] | None = None  # for the audit log (a migration's counts)
 
 
 @dataclass
@@ -88,6 +92,10 @@ class Applier:
     def apply(self, plan: Plan) -> ApplyOutcome:
         self._as_rendered = {r.key: r for r in self.rendered.resources}
         work = [c for c in plan.changes if c.is_change or self._needs_entry(c, None)]
+        if any(c.action is Action.MIGRATE for c in work):
+            from kedge.engine.migrate_apply import apply_migrating
+
+            return apply_migrating(self, work)
         changes = [c for c in work if c.action is not Action.DELETE]
         deletes = [c for c in work if c.action is Action.DELETE]
         for layer in _layers(changes, self.rendered.graph):
@@ -99,6 +107,8 @@ class Applier:
     # -- one layer ----------------------------------------------------------------------------
 
     def _run_layer(self, layer: Sequence[Change]) -> None:
+        # A controller replica that lost the app's lease stops before it touches the world again.
+        self.store.check_fence()
         runnable: list[Change] = []
         for change in layer:
             blocker = self._failed_dependency(change)
@@ -123,7 +133,11 @@ class Applier:
 
     def _perform_all(self, chunk: Sequence[Change]) -> list[Done]:
         done: list[Done] = []
+        together = self._create_together(chunk)
         for change in chunk:
+            if change.key in together:
+                done.append((change, together[change.key]))
+                continue
             started = time.monotonic()
             try:
                 done.append((change, self._perform(change)))
@@ -136,6 +150,37 @@ class Applier:
             else:
                 self._seconds[change.key] = time.monotonic() - started
         return done
+
+    def _create_together(self, chunk: Sequence[Change]) -> dict[ResourceKey, Mapping[str, Any]]:
+        """Plain creates of one ProviderConfig go to its ``create_many`` when it has one (one
+        transaction for many objects); whatever it did not create goes one by one below."""
+        groups: dict[str, list[Resource]] = {}
+        for change in chunk:
+            r = change.resource  # the plan's target
+            plain = change.action is Action.CREATE and not change.adopt and r is not None
+            if r is not None and plain and not self._observed(r).exists:
+                groups.setdefault(r.provider_config, []).append(r)
+        outputs: dict[ResourceKey, Mapping[str, Any]] = {}
+        for config, resources in groups.items():
+            create_many = getattr(self.conns.client(config), "create_many", None)
+            if create_many is None or len(resources) < 2:
+                continue
+            started = time.monotonic()
+            try:
+                applied = create_many([self.target_of(r) for r in resources])
+            except Exception as err:  # nothing is lost: each is created (and its error told) below
+                log.debug("creating %d together failed, one by one instead: %s", len(resources), err)
+                continue
+            each = (time.monotonic() - started) / max(1, len(applied))
+            with self._lock:
+                for r in resources:
+                    if r.key in applied:
+                        outputs[r.key] = dict(applied[r.key].outputs)
+                        self._seconds[r.key] = each
+        return outputs
+
+    def _observed(self, r: Resource) -> Observation:
+        return self.observed.by_identity.get(r.identity(), Observation.missing())
 
     def _fail(self, change: Change, message: str) -> None:
         message = message.removeprefix(f"{change.key}: ")  # the key is shown beside it
@@ -231,8 +276,10 @@ class Applier:
             or (outputs is not None and dict(entry.outputs) != dict(outputs))
         )
 
-    def _finish(self, change: Change, result: str, error: str | None = None) -> None:
-        outcome = ChangeResult(change, result, error, self._seconds.get(change.key))
+    def _finish(
+        self, change: Change, result: str, error: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> None:
+        outcome = ChangeResult(change, result, error, self._seconds.get(change.key), details)
         self.outcome.results.append(outcome)
         if self.progress is not None:
             self.progress(outcome)

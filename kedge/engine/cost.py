@@ -18,7 +18,15 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedge.cost import Catalog, CatalogError, Estimate, check_usage, estimate_resources, parse_catalog
+from kedge.cost import (
+    Catalog,
+    CatalogError,
+    Estimate,
+    check_usage,
+    estimate_resources,
+    parse_catalog,
+    pricing_for,
+)
 from kedge.cost.estimate import RegionOf
 from kedge.engine.render import BoundConfig, Rendered
 from kedge.model import InventoryEntry, Resource
@@ -115,6 +123,8 @@ def plan_cost(
     before: list[Resource] = []
     after: list[Resource] = []
     for change in changes:
+        if pricing_for(change.key.api_version, change.key.kind) is None:
+            continue  # adds nothing to either total: not copied (10,000 local files cost 0.1 s)
         base = change.resource or _from_entry(entries.get(change.key))
         if base is None:
             continue
@@ -123,8 +133,8 @@ def plan_cost(
         if change.after is not None and change.resource is not None:
             after.append(dataclasses.replace(change.resource, spec=change.after))
     region = region_of(rendered.configs)
-    was = estimate_resources(before, catalog, region)
-    will = estimate_resources(after, catalog, region)
+    was = estimate_resources(before, catalog, region, claims=False)
+    will = estimate_resources(after, catalog, region, claims=False)
     return {"before": round(was.total, 6), "after": round(will.total, 6), "currency": catalog.currency}
 
 

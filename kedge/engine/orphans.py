@@ -29,6 +29,8 @@ REASONS = {
     "aws": "no kedge.dev/app tag, and no app's inventory lists it",
     "postgres": "no Kedge COMMENT mark, and no app's inventory lists it",
     "local": "no app declares it",
+    "azure": "no kedge_app metadata (tables carry none), and no app's inventory lists it",
+    "gcp": "no kedge-app label, and no app's inventory lists it",
 }
 
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedge.cost import Catalog, check_usage
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.cost import load_catalog, plan_cost
+from kedge.engine.migrate_plan import plan_with_migrations
 from kedge.engine.observe import Connections, observe
 from kedge.engine.platform import expander
 from kedge.engine.record import record_run
@@ -36,14 +38,13 @@ from kedge.model.diagnostics import has_errors
 from kedge.model.values import contains_unknown
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
-from kedge.planning.planner import plan as make_plan
-from kedge.planning.policy import PolicyLimits, check_plan
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
 from kedge.store import Intent, Store
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
+    from kedge.planning.policy import PolicyLimits
 
 
 class Engine:
@@ -67,12 +68,14 @@ class Engine:
         self.platform = platform or expander()
         self._catalog = catalog  # prices for plan.cost and budgets; None: the shipped catalog
         self.policies = policies  # the server's Policies: they apply to every app
-        self.policy_limits = policy_limits or PolicyLimits()
+        self.policy_limits = policy_limits  # None: the defaults
         self.retry = retry or RetryPolicy()
         self.extra_configs = extra_configs
         self.env = env
         self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kedge-engine")
+        # app -> outputs its last apply produced, for the views that follow it (claim readiness)
+        self._applied: dict[str, Mapping[tuple[str, str], Mapping[str, Any]]] = {}
 
     @property
     def catalog(self) -> Catalog:
@@ -143,12 +146,15 @@ class Engine:
             allow_empty=options.allow_empty,
             confirm_prune=options.confirm_prune,
         )
-        plan = make_plan(plan_input, registry.kind_spec)
+        expand = self.platform.for_app(options.platform_app)
+        runs = partial(self.store.runs, run.app, limit=3, with_results=True)
+        plan = plan_with_migrations(plan_input, registry.kind_spec, run, expand, runs)
         changes, previews, refused = self._preview(run, basis, plan)
         cost = plan_cost(changes, basis.inventory, run.rendered, self.catalog)
+        policies = [d for d in (*self.policies, *run.rendered.core) if d.kind == "Policy"]
         verdicts = (
-            check_plan(
-                [*self.policies, *run.rendered.core],
+            _check_plan(
+                policies,
                 changes,
                 app=run.app,
                 kinds=registry.kind_spec,
@@ -157,7 +163,7 @@ class Engine:
                 limits=self.policy_limits,
                 cost=cost,
             )
-            if options.check_policies
+            if options.check_policies and policies
             else []
         )
         reported = _conditions(run.rendered.resources, observed.by_identity)
@@ -241,10 +247,18 @@ class Engine:
         try:
             return applier.apply(run.plan)
         finally:
+            self._applied[run.app] = dict(applier.outputs)
             record_run(store, run_id, run, applier.outcome)
+
+    def outputs_after_apply(self, run: AppRun) -> Mapping[tuple[str, str], Mapping[str, Any]]:
+        """(kind, name) -> outputs as the run's apply left them: those observed, overridden by
+        those the apply produced (until ``finish``)."""
+        observed = run.observed.outputs if run.observed is not None else {}
+        return {**observed, **self._applied.get(run.app, {})}
 
     def finish(self, run: AppRun) -> None:
         """Close the connections the run's plan opened."""
+        self._applied.pop(run.app, None)
         if run.basis is not None:
             run.basis.conns.close()
 
@@ -277,6 +291,15 @@ class Engine:
             else:
                 in_sync += 1
         return {"drifted": drifted, "missing": missing, "inSync": in_sync}
+
+
+def _check_plan(
+    policies: Sequence[CoreDocument], changes: Sequence[Change], **kwargs: Any
+) -> list[Diagnostic]:
+    """The policy verdicts; the CEL sandbox is imported only for an app or server with Policies."""
+    from kedge.planning.policy import check_plan
+
+    return check_plan(policies, changes, **kwargs)
 
 
 def _with_dependencies(changes: Sequence[Change], rendered: Rendered) -> list[Change]:

@@ -29,7 +29,7 @@ def record_run(store: Store, run_id: int, run: AppRun, outcome: ApplyOutcome) ->
             revision=run.options.revision,
             diff=[d.to_json() for d in r.change.diff],
             result=r.result,
-            details={"error": r.error} if r.error else None,
+            details={**(r.details or {}), **({"error": r.error} if r.error else {})} or None,
         )
         for r in outcome.results
         if r.change.is_change or r.result != "succeeded"

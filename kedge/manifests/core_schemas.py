@@ -188,6 +188,12 @@ DEFINITION = _strict(
             "description": "name -> ${...} expression over the composed resources",
         },
         "defaultComposition": _NAME,
+        "migration": {
+            "type": "string",
+            "enum": ["copyObjects"],
+            "description": "when a claim changes Composition: copy every object of its old stores "
+            "into the new ones before the old resources are deleted (docs/migration.md)",
+        },
     },
     required=("group", "schema"),
 )

@@ -22,6 +22,9 @@ class Action(enum.StrEnum):
     # existing object adopted or found again): apply writes the inventory, calls no provider
     # except to leave the ownership mark on an adopted object.
     RECORD = "record"
+    # A claim moves to another Composition: its new resources are created, every object of
+    # its old stores is copied into the new ones, then the old resources are deleted.
+    MIGRATE = "migrate"
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,57 @@ class FieldDiff:
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "before": redact(self.before), "after": redact(self.after)}
+
+
+@dataclass(frozen=True)
+class StoreCopy:
+    """One old store whose objects go to one new store; ``objects``/``bytes`` as listed at
+    plan time (None: the source could not be listed)."""
+
+    source: ResourceKey
+    target: ResourceKey
+    objects: int | None = None
+    bytes: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source),
+            "target": str(self.target),
+            "objects": self.objects,
+            "bytes": self.bytes,
+        }
+
+
+@dataclass(frozen=True)
+class Migration:
+    """What a ``migrate`` change moves (docs/migration.md)."""
+
+    composition: str  # the Composition the claim moves to
+    new: tuple[ResourceKey, ...]  # the claim's resources in that Composition
+    old: tuple[ResourceKey, ...]  # its resources left from before: deleted once the copy is verified
+    copies: tuple[StoreCopy, ...] = ()
+
+    @property
+    def objects(self) -> int | None:
+        counts = [c.objects for c in self.copies]
+        return None if any(n is None for n in counts) else sum(n or 0 for n in counts)
+
+    @property
+    def bytes(self) -> int | None:
+        sizes = [c.bytes for c in self.copies]
+        return None if any(n is None for n in sizes) else sum(n or 0 for n in sizes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "objects": self.objects,
+            "bytes": self.bytes,
+            "migration": {
+                "composition": self.composition,
+                "create": [str(k) for k in self.new],
+                "delete": [str(k) for k in self.old],
+                "copies": [c.to_json() for c in self.copies],
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -53,7 +107,8 @@ class Change:
     # "Kind/name" of the resources this one waits for: references, depends-on and fields that
     # name another resource of the app (inferred); shown so the order of an apply is explained
     depends_on: Sequence[str] = ()
-    claim: ClaimRef | None = None  # deletes only: the claim that composed it (from the inventory)
+    claim: ClaimRef | None = None  # deletes and migrations: the claim (from the inventory)
+    migration: Migration | None = None  # migrate only
 
     @property
     def is_change(self) -> bool:
@@ -75,6 +130,7 @@ class Change:
             **({"claim": claim.to_json()} if (claim := self.claim_ref) is not None else {}),
             **({"statements": list(self.statements)} if self.statements else {}),
             **({"dependsOn": list(self.depends_on)} if self.depends_on else {}),
+            **(self.migration.to_json() if self.migration is not None else {}),
         }
 
 
@@ -97,8 +153,9 @@ class Plan:
         for c in self.changes:
             counts[c.action.value] += 1
         out = {k: counts[k] for k in ("create", "update", "replace", "delete", "noop")}
-        if counts["record"]:
-            out["record"] = counts["record"]
+        for extra in ("record", "migrate"):  # only when present: the five above are the contract
+            if counts[extra]:
+                out[extra] = counts[extra]
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -49,6 +49,7 @@ class PlanInput:
 
 
 def plan(inp: PlanInput, kinds: KindLookup) -> Plan:
+    kinds = _remembered(kinds)
     changes: list[Change] = []
     diagnostics: list[Diagnostic] = []
     by_key = {e.key: e for e in inp.inventory}
@@ -71,6 +72,19 @@ def plan(inp: PlanInput, kinds: KindLookup) -> Plan:
     changes.extend(deletes)
     diagnostics.extend(diags)
     return Plan(changes=changes, diagnostics=diagnostics)
+
+
+def _remembered(kinds: KindLookup) -> KindLookup:
+    """``kinds`` asked once per (apiVersion, kind) of a plan, not once per resource."""
+    seen: dict[tuple[str, str], KindSpec | None] = {}
+
+    def lookup(api_version: str, kind: str) -> KindSpec | None:
+        key = (api_version, kind)
+        if key not in seen:
+            seen[key] = kinds(api_version, kind)
+        return seen[key]
+
+    return lookup
 
 
 def _plan_resource(

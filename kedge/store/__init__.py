@@ -6,8 +6,11 @@ store opens. Only ``kedge.model`` lies below it. See ``kedge.store.store`` for t
 """
 
 from kedge.store.audit import AuditIntegrityError, AuditItem
-from kedge.store.base import StoreError
+from kedge.store.base import FencedError, Lease, StoreError
 from kedge.store.intents import IntentItem
+from kedge.store.membership import Replica
+from kedge.store.notify import Listener
+from kedge.store.operations import OperationRecord
 from kedge.store.records import (
     INTERRUPTED,
     ROLES,
@@ -35,8 +38,13 @@ __all__ = [
     "AuditVerification",
     "Checkpoint",
     "Event",
+    "FencedError",
     "Intent",
     "IntentItem",
+    "Lease",
+    "Listener",
+    "OperationRecord",
+    "Replica",
     "Run",
     "RunResult",
     "Store",

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, Engine, Table, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -32,10 +32,12 @@ from sqlalchemy.exc import IntegrityError
 from kedge.model import KedgeError, ResourceKey
 from kedge.store import audit_chain
 from kedge.store.audit_chain import GENESIS, Claim, Row
-from kedge.store.audit_keys import Ed25519PrivateKey, Ed25519PublicKey, public_key_text
 from kedge.store.base import Clock, StoreBase, StoreError
 from kedge.store.records import AuditEntry, AuditVerification, Checkpoint, document
 from kedge.store.tables import AuditCheckpointRow, AuditRow
+
+if TYPE_CHECKING:  # cryptography loads when a checkpoint is signed or verified
+    from kedge.store.audit_keys import Ed25519PrivateKey, Ed25519PublicKey
 
 AUDIT = cast(Table, AuditRow.__table__)
 CHECKPOINTS = cast(Table, AuditCheckpointRow.__table__)
@@ -114,7 +116,9 @@ class AuditStore(StoreBase):
         if not prepared:
             return []
         fields = [p[0] for p in prepared]
-        append = self._append_sqlite if self.dialect == "sqlite" else self._append
+        # The fast SQLite path skips SQLAlchemy, and with it the fence check of a reconcile.
+        fast = self.dialect == "sqlite" and not self._fenced()
+        append = self._append_sqlite if fast else self._append
         with self._audit_lock:
             for _ in range(_RETRIES):
                 try:
@@ -129,6 +133,7 @@ class AuditStore(StoreBase):
     def _append(self, fields: list[Fields]) -> list[Row]:
         now = self._now()
         with self._failures(), self._writer.begin() as connection:
+            self._check_fence(connection)
             if connection.dialect.name == "postgresql":
                 # Replicas append to one chain: take turns, and read the head inside the turn.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _PG_LOCK_ID})
@@ -195,6 +200,8 @@ class AuditStore(StoreBase):
         previous checkpoint are verified first: Kedge never signs over a broken chain."""
         if signing_key is None:
             return None
+        from kedge.store.audit_keys import public_key_text  # cryptography: only when signing
+
         public = public_key_text(signing_key)
         with self._read() as session:
             connection = session.connection()

@@ -22,12 +22,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from kedge.store.records import AuditVerification
+
+if TYPE_CHECKING:  # cryptography loads when a signature is checked, not with every store
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 GENESIS = "0" * 64
 # (seq, time, actor, action, app, resource, revision, diff, result, details, prev_hash, hash)
@@ -84,6 +84,8 @@ class Claim:
 
 
 def signed_by(claim: Claim, keys: Sequence[Ed25519PublicKey]) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         signature = base64.b64decode(claim.signature, validate=True)
     except (binascii.Error, ValueError):

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Connection, Engine, func, literal, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kedge.model import Identity, KedgeError, ResourceKey
 from kedge.store import database
+from kedge.store.tables import LeaseRow, UTCDateTime
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -35,6 +38,25 @@ class StoreError(KedgeError):
     def __init__(self, message: str, *, temporary: bool = False) -> None:
         super().__init__(message)
         self.temporary = temporary
+
+
+class FencedError(StoreError):
+    """A write made under a lease this replica no longer holds: another replica took the app
+    over (a higher generation) or the lease ran out. Nothing of the refused write was kept."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An app lease as taken: ``generation`` is the fencing token of this holding."""
+
+    name: str
+    holder: str
+    generation: int
+    expires_at: datetime
+
+
+# The lease whose generation every write of this thread (or task) is checked against.
+CURRENT_FENCE: ContextVar[Lease | None] = ContextVar("kedge_store_fence", default=None)
 
 
 class StoreBase:
@@ -67,15 +89,57 @@ class StoreBase:
             raise ValueError(f"naive datetime {value.isoformat()} given to the state store: use aware UTC")
         return value.astimezone(UTC)
 
+    def _db_now(self) -> ColumnElement[datetime]:
+        """The database's clock on PostgreSQL (one clock for every replica); the store's own
+        clock on SQLite, where only one process serves a database file."""
+        if self.dialect == "postgresql":
+            return func.now().cast(UTCDateTime())
+        return literal(self._now(), UTCDateTime())
+
+    def _db_after(self, seconds: float) -> ColumnElement[datetime]:
+        """``seconds`` after ``_db_now()``."""
+        if self.dialect == "postgresql":
+            return (func.now() + timedelta(seconds=seconds)).cast(UTCDateTime())
+        return literal(self._now() + timedelta(seconds=seconds), UTCDateTime())
+
     @contextmanager
     def _read(self) -> Iterator[Session]:
         with self._failures(), Session(self._engine) as session, session.begin():
             yield session
 
     @contextmanager
-    def _write(self) -> Iterator[Session]:
+    def _write(self, *, fenced: bool = True) -> Iterator[Session]:
+        """A write transaction; checked against this thread's lease unless ``fenced`` is False
+        (the lease and membership bookkeeping, which carry their own conditions)."""
         with self._failures(), Session(self._writer) as session, session.begin():
+            if fenced:
+                self._check_fence(session)
             yield session
+
+    @staticmethod
+    def _fenced() -> bool:
+        return CURRENT_FENCE.get() is not None
+
+    def _check_fence(self, bind: Session | Connection) -> None:
+        """Refuse the transaction unless this thread's lease (if any) is still held with its
+        generation. On PostgreSQL the lease row is share-locked until the transaction ends, so a
+        takeover waits for the write instead of slipping in between check and commit."""
+        lease = CURRENT_FENCE.get()
+        if lease is None:
+            return
+        statement = select(LeaseRow.generation).where(
+            LeaseRow.name == lease.name,
+            LeaseRow.holder == lease.holder,
+            LeaseRow.generation == lease.generation,
+            LeaseRow.expires_at > self._db_now(),
+        )
+        if self.dialect == "postgresql":
+            statement = statement.with_for_update(read=True)
+        if bind.execute(statement).first() is None:
+            raise FencedError(
+                f"lease {lease.name} generation {lease.generation} is no longer held by "
+                f"{lease.holder}: another replica took it over or it expired; the write was refused"
+            )
 
     @contextmanager
     def _failures(self) -> Iterator[None]:

@@ -199,14 +199,41 @@ class AuditVerification:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_EXACT = frozenset({str, int, float, bool, type(None)})  # the common case, without isinstance
+
+
+class _NotPlain(Exception):
+    """A value ``_copy`` cannot store; ``_checked`` finds where and says why."""
 
 
 def document(value: Any, where: str) -> Any:
     """``value`` as plain JSON data; ``TypeError`` for a ``Secret`` or a non-JSON value.
 
     ``where`` names the place for the message (``spec``, ``diff[2].after``); the secret's value
-    never appears in it, only where it came from (``fromEnv X``) when known.
+    never appears in it, only where it came from (``fromEnv X``) when known. Places are spelled
+    out only for a value that is refused: every stored spec passes here.
     """
+    try:
+        return _copy(value)
+    except _NotPlain:
+        return _checked(value, where)
+
+
+def _copy(value: Any) -> Any:
+    if value.__class__ in _EXACT:
+        return value
+    if isinstance(value, Secret):
+        raise _NotPlain
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy(v) for v in value]
+    raise _NotPlain
+
+
+def _checked(value: Any, where: str) -> Any:
     if isinstance(value, Secret):
         source = f" ({value.source})" if value.source else ""
         raise TypeError(
@@ -216,7 +243,7 @@ def document(value: Any, where: str) -> Any:
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, Mapping):
-        return {str(k): document(v, f"{where}.{k}") for k, v in value.items()}
+        return {str(k): _checked(v, f"{where}.{k}") for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [document(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [_checked(v, f"{where}[{i}]") for i, v in enumerate(value)]
     raise TypeError(f"cannot store a value of type {type(value).__name__} at {where}: only JSON values")

@@ -7,7 +7,7 @@
 
 Opening migrates the schema to the version this Kedge ships (cheap when already there). The
 methods come from one class per concern (``inventory``, ``intents``, ``history``, ``apps``,
-``events``, ``tokens``, ``audit``); a new kind
+``events``, ``tokens``, ``audit``, ``leases``, ``membership``, ``operations``, ``notify``); a new kind
 of state is a new model in ``tables``, a new numbered revision in ``migrations/versions`` and a
 new class mixed in here.
 """
@@ -28,11 +28,26 @@ from kedge.store.history import HistoryStore
 from kedge.store.intents import IntentStore
 from kedge.store.inventory import InventoryStore
 from kedge.store.leases import LeaseStore
+from kedge.store.membership import MembershipStore
+from kedge.store.notify import NotifyStore
+from kedge.store.operations import OperationStore
+from kedge.store.serving import ServingStore
 from kedge.store.tokens import TokenStore
 
 
 class Store(
-    InventoryStore, IntentStore, HistoryStore, AppStore, EventStore, TokenStore, AuditStore, LeaseStore
+    InventoryStore,
+    IntentStore,
+    HistoryStore,
+    AppStore,
+    EventStore,
+    TokenStore,
+    AuditStore,
+    LeaseStore,
+    MembershipStore,
+    OperationStore,
+    NotifyStore,
+    ServingStore,
 ):
     @classmethod
     def open(cls, url: str, *, clock: Clock | None = None) -> Store:

@@ -261,10 +261,47 @@ class AuditCheckpointRow(Base):
 
 
 class LeaseRow(Base):
-    """A lease: one controller replica holds ``name`` (an app) until ``expires_at``."""
+    """A lease: one controller replica holds ``name`` (an app) until ``expires_at``.
+
+    ``generation`` grows by one on every takeover and is never reset (a released lease keeps
+    its row): it is the fencing token every write of a reconcile is checked against."""
 
     __tablename__ = "leases"
 
     name: Mapped[str] = mapped_column(String, primary_key=True)
     holder: Mapped[str] = mapped_column(String)
     expires_at: Mapped[datetime] = mapped_column()
+    generation: Mapped[int] = mapped_column(BIG_ID, server_default=text("0"))
+
+
+class ReplicaRow(Base):
+    """A controller replica: alive while ``expires_at`` (the database's clock) is ahead."""
+
+    __tablename__ = "replicas"
+
+    name: Mapped[str] = mapped_column(String, primary_key=True)
+    host: Mapped[str] = mapped_column(String)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class OperationRow(Base):
+    """A requested sync or rollback, visible to every replica until pruned."""
+
+    __tablename__ = "operations"
+    __table_args__ = (Index(None, "app", "state"), Index(None, "created_at"))
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    app: Mapped[str] = mapped_column(String)
+    type: Mapped[str] = mapped_column(String)
+    actor: Mapped[str] = mapped_column(String)
+    revision: Mapped[str | None] = mapped_column(String)
+    prune: Mapped[bool | None]
+    confirm_prune: Mapped[bool]
+    state: Mapped[str] = mapped_column(String)
+    message: Mapped[str] = mapped_column(Text)
+    replica: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -420,6 +420,11 @@ class FakeControlPlane:
     def ready(self) -> bool:
         return self.is_ready
 
+    def replicas(self) -> list[dict[str, Any]]:
+        with self._lock:
+            names = sorted(self._apps)
+        return [{"name": "fake-replica", "lastSeen": "2026-01-01T00:00:00+00:00", "apps": names}]
+
     def close(self) -> None:
         self._work.put(None)
         self._worker.join(timeout=5)

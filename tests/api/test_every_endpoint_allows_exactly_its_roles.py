@@ -61,6 +61,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/tokens", "admin"),
     Endpoint("DELETE", "/api/v1/tokens/{throwaway}", "admin", ok=204),
     Endpoint("GET", "/api/v1/stream", "viewer"),
+    Endpoint("GET", "/api/v1/replicas", "viewer"),
     Endpoint("GET", "/metrics", "viewer"),
     Endpoint("GET", "/healthz", None),
     Endpoint("GET", "/readyz", None),

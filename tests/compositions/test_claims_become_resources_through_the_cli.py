@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import yaml
 
@@ -69,6 +70,9 @@ def test_apply_then_plan_is_empty_and_changes_name_their_claim(kedge, local_app,
     applied = kedge("apply", app, "--platform", platform, "--auto-approve")
     assert applied.exit_code == 0, applied
     assert (root / "shop" / "motd").read_text() == "hello"
+    # the file and the directory name their claim beside their app (extended attributes)
+    assert os.getxattr(root / "shop" / "motd", "user.kedge.claim") == b"AppConfig/shop"
+    assert os.getxattr(root / "shop", "user.kedge.claim") == b"AppConfig/shop"
     again = kedge("plan", app, "--platform", platform, "--detailed-exitcode")
     assert again.exit_code == 0, again
     drift = kedge("drift", app, "--platform", platform)

@@ -43,8 +43,12 @@ def test_postgres_database_and_object_store_examples_apply_and_converge(
 
     applied = kedge("apply", app, "--platform", platform, "--auto-approve")
     assert applied.exit_code == 0, applied
+    assert "Claim PostgresDatabase/orders: ready" in applied.stdout
+    assert "Claim ObjectStore/invoices: ready" in applied.stdout
     again = kedge("plan", app, "--platform", platform, "--detailed-exitcode")
     assert again.exit_code == 0, again
+    ready = json.loads(kedge("plan", app, "--platform", platform, "-o", "json").stdout)["claims"]
+    assert {(c["name"], c["ready"]) for c in ready} == {("orders", True), ("invoices", True)}
 
     owner = psycopg.connect(pg_cluster.dsn("orders", user="orders_owner", password="orders-secret-1"))
     with owner:
@@ -57,7 +61,16 @@ def test_postgres_database_and_object_store_examples_apply_and_converge(
     with pg_cluster.connect() as admin:
         acl = admin.execute("select datacl::text from pg_database where datname = 'orders'").fetchone()
         assert acl is not None and "=Tc/" not in str(acl[0]), "PUBLIC may no longer connect"
+        # An operator reading the objects themselves sees which claim made them.
+        marks = admin.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = 'orders' "
+            "union all select shobj_description(oid, 'pg_authid') from pg_roles where rolname = 'orders_owner'"
+        ).fetchall()
+        assert len(marks) == 2
+        assert all('"claim":"PostgresDatabase/orders"' in str(m[0]) for m in marks), marks
     s3 = boto3.client("s3", endpoint_url=aws.endpoint, region_name="us-east-1")
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket="invoices-data")["TagSet"]}
+    assert tags["kedge.dev/claim"] == "ObjectStore/invoices" and tags["kedge.dev/app"]
     assert s3.get_bucket_versioning(Bucket="invoices-data")["Status"] == "Enabled"
     rules = s3.get_bucket_encryption(Bucket="invoices-data")["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
@@ -124,6 +137,7 @@ def test_the_examples_converge_through_the_controller(
             f"Grant/{pg_name}-private",
         ]
         assert claims["invoices"]["status"] == "Synced"
+        assert claims["invoices"]["ready"] is True and claims[pg_name]["ready"] is True
         resources = controller.resources("orders")
         assert {r["claim"]["name"] for r in resources} == {pg_name, "invoices"}
         owner = pg_cluster.dsn(pg_name, user=f"{pg_name}_owner", password="orders-secret-2")

@@ -69,10 +69,21 @@ def test_suspended_app_is_left_alone(make_controller, repo, root) -> None:
     controller.create_app("web", app_spec(repo.path), actor="tester")
     wait_for(lambda: controller.get_app("web")["status"]["sync"] == "Synced")
     controller.suspend("web", actor="tester")
-    (root / "motd").write_text("tampered\n")
-    import time
+    wait_for(lambda: controller.get_app("web")["status"]["suspended"], message="suspended")
+    # Reconciles started after the edit: the watch wakes the app; none may revert the edit.
+    finished: list[str] = []
+    real = controller.reconciler.reconcile
 
-    time.sleep(1.5)
+    def reconcile(name, reasons, op=None):  # type: ignore[no-untyped-def]
+        try:
+            return real(name, reasons, op)
+        finally:
+            finished.append(name)
+
+    controller.reconciler.reconcile = reconcile
+    (root / "motd").write_text("tampered\n")
+    controller.queue.add("web", reason="drift")  # a sweep too, whether or not the watch fires
+    wait_for(lambda: finished, message="a reconcile of the suspended app ran after the edit")
     assert (root / "motd").read_text() == "tampered\n"
     controller.resume("web", actor="tester")
     wait_for(lambda: (root / "motd").read_text() == "hello\n", message="resumed and reverted")

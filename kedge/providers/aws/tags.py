@@ -1,7 +1,8 @@
 """Tags: Kedge's ownership marks and the user's own tags, kept apart.
 
 Everything Kedge creates carries ``kedge.dev/app`` (the owning app) and ``kedge.dev/resource``
-(``Kind/name`` inside that app), set in the create call itself where the API allows, so that
+(``Kind/name`` inside that app), and a resource composed for a claim ``kedge.dev/claim``
+(``Kind/name`` of the claim), set in the create call itself where the API allows, so that
 ownership survives the loss of Kedge's database and an AWS-named resource (a VPC id) is found
 again after a crash. The user's ``tags`` never contain these keys nor AWS's reserved ``aws:``
 ones, and the observed ``tags`` leave them out, so neither shows up as drift.
@@ -17,6 +18,7 @@ from kedge.model.values import reveal
 
 APP_TAG = "kedge.dev/app"
 RESOURCE_TAG = "kedge.dev/resource"
+CLAIM_TAG = "kedge.dev/claim"
 RESERVED_PREFIXES = ("kedge.dev/", "aws:")
 
 TAGS_SCHEMA: Mapping[str, Any] = {
@@ -37,14 +39,14 @@ def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in tags.items() if not is_reserved(k)}
 
 
-def ownership(app: str, resource: str) -> dict[str, str]:
-    return {APP_TAG: app, RESOURCE_TAG: resource}
+def ownership(app: str, resource: str, claim: str | None = None) -> dict[str, str]:
+    return {APP_TAG: app, RESOURCE_TAG: resource, **({CLAIM_TAG: claim} if claim else {})}
 
 
-def desired(spec: Mapping[str, Any], app: str, resource: str) -> dict[str, str]:
+def desired(spec: Mapping[str, Any], app: str, resource: str, claim: str | None = None) -> dict[str, str]:
     """The full tag map a resource should carry: the spec's tags plus the ownership marks."""
     tags = {str(k): str(v) for k, v in (reveal(spec.get("tags")) or {}).items()}
-    return {**tags, **ownership(app, resource)}
+    return {**tags, **ownership(app, resource, claim)}
 
 
 def from_list(

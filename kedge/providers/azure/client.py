@@ -14,9 +14,10 @@ from typing import Any
 
 from kedge.model import ConfigError, Observation, ResourceKey
 from kedge.providers.azure.handlers import HANDLERS, Context, Handler
+from kedge.providers.azure.kinds import APP_MARK
 from kedge.providers.azure.objects import BlobObjects
 from kedge.providers.azure.settings import AzureSettings, service_client
-from kedge.providers.base import Applied, FieldChange, Target
+from kedge.providers.base import Applied, Existing, FieldChange, Target
 
 
 class AzureClient:
@@ -51,6 +52,19 @@ class AzureClient:
         if not targets:
             return {}
         return self._handler(kind).observe_many(targets)
+
+    def listable_kinds(self) -> Sequence[str]:
+        return sorted(HANDLERS)
+
+    def list_existing(self, kind: str) -> Sequence[Existing]:
+        """Every container, queue or table of the account with its ``kedge_app`` mark (one
+        listing per kind, for ``kedge orphans``); a table carries no mark."""
+        handler = self._handler(kind)
+        listed = handler.listing(f"{kind}: list")
+        return [
+            Existing(kind, name, (item.get("metadata") or {}).get(APP_MARK) or None, handler.state(item))
+            for name, item in sorted(listed.items())
+        ]
 
     def create(self, target: Target) -> Applied:
         handler = self._handler(target.key.kind)

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from kedge.model import ConfigError, KindSpec, Observation, ProviderError, ResourceKey
+from kedge.model.resource import CLAIM_ANNOTATION
 from kedge.model.values import redact_text, reveal, secret_values
 from kedge.providers.azure import kinds
 from kedge.providers.azure.errors import azure_errors, is_exists, is_not_found
@@ -98,6 +99,7 @@ class Handler(ABC):
             **{str(k): str(v) for k, v in user.items()},
             kinds.APP_MARK: self.ctx.app,
             kinds.RESOURCE_MARK: f"{target.key.kind}/{target.key.name}",
+            **({kinds.CLAIM_MARK: claim} if (claim := target.annotations.get(CLAIM_ANNOTATION)) else {}),
         }
 
     def needs_metadata(self, observed: Observation, diff: Sequence[FieldChange]) -> bool:

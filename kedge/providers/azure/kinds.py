@@ -2,9 +2,10 @@
 
 Names are checked before any call (``name_problem``) so that a bad name is refused in the
 plan, not by the service halfway through an apply. Ownership marks live in the metadata of
-containers and queues under ``kedge_app`` and ``kedge_resource`` (metadata names must be C#
-identifiers, so the ``kedge.dev/`` prefix of other providers cannot be used); a table has no
-metadata and carries no mark.
+containers and queues under ``kedge_app`` and ``kedge_resource``, and ``kedge_claim``
+(``Kind/name``) for one composed for a claim (metadata names must be C# identifiers, so the
+``kedge.dev/`` prefix of other providers cannot be used); a table has no metadata and carries
+no mark.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kedge.model import KindSpec
 API_VERSION = "azure.kedge.dev/v1"
 APP_MARK = "kedge_app"
 RESOURCE_MARK = "kedge_resource"
+CLAIM_MARK = "kedge_claim"
 
 METADATA_SCHEMA: Mapping[str, Any] = {
     "type": "object",

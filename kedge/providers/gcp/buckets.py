@@ -5,7 +5,9 @@ Observation is one paginated ``buckets.list`` of the project (its answer holds e
 Kedge manages). A create is one ``buckets.insert`` with the whole spec; an update is one
 ``buckets.patch`` of the fields that changed, guarded by the bucket's metageneration. Labels
 are merged by the service on a patch, so a label that is no longer wanted is sent as null.
-Kedge's ownership mark is the label ``kedge-app``.
+Kedge's ownership mark is the label ``kedge-app``; a bucket composed for a claim also carries
+``kedge-claim-kind`` and ``kedge-claim`` (the claim's kind and name, as label values allow:
+lower case, other characters as ``-``).
 """
 
 from __future__ import annotations
@@ -16,14 +18,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from kedge.model import ConfigError, ConflictError, KindSpec, Observation, ProviderError, ResourceKey
+from kedge.model import (
+    ClaimRef,
+    ConfigError,
+    ConflictError,
+    KindSpec,
+    Observation,
+    ProviderError,
+    ResourceKey,
+)
 from kedge.model.values import reveal, secret_values
-from kedge.providers.base import FieldChange, Target
+from kedge.providers.base import Existing, FieldChange, Target
 from kedge.providers.gcp.errors import gcs_errors, is_conflict, is_not_found
 from kedge.providers.steps import Step, Steps, top_fields
 
 API_VERSION = "gcp.kedge.dev/v1"
 APP_LABEL = "kedge-app"
+CLAIM_KIND_LABEL = "kedge-claim-kind"
+CLAIM_LABEL = "kedge-claim"
 CLASSES = ["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"]
 _DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 CONDITIONS: Mapping[str, Any] = {
@@ -128,9 +140,9 @@ def name_problem(name: str) -> str | None:
         return None
 
 
-def label_value(app: str) -> str:
-    """The app name as a label value (lowercase letters, digits, _ and -; 63 at most)."""
-    return re.sub(r"[^a-z0-9_-]", "-", app.lower())[:63]
+def label_value(name: str) -> str:
+    """A name as a label value (lowercase letters, digits, _ and -; 63 at most)."""
+    return re.sub(r"[^a-z0-9_-]", "-", name.lower())[:63]
 
 
 def _rules(rules: Any) -> list[dict[str, Any]]:
@@ -184,6 +196,20 @@ class GCSBucket:
                 out[t.key] = self._observation(t, found)
         return out
 
+    def list_existing(self) -> list[Existing]:
+        """Every bucket of the project: its name, its ``kedge-app`` mark, where it is and its class."""
+        with gcs_errors("GCSBucket: list"):
+            listed = [dict(b._properties) for b in self.client.list_buckets(timeout=(10, 60))]
+        return [
+            Existing(
+                SPEC.kind,
+                str(r["name"]),
+                (r.get("labels") or {}).get(APP_LABEL) or None,
+                {"location": r.get("location") or "US", "storageClass": r.get("storageClass") or "STANDARD"},
+            )
+            for r in sorted(listed, key=lambda r: str(r["name"]))
+        ]
+
     def _observation(self, target: Target, resource: Mapping[str, Any]) -> Observation:
         labels = {k: v for k, v in (resource.get("labels") or {}).items() if v is not None}
         location = str(resource.get("location") or "US")
@@ -206,7 +232,11 @@ class GCSBucket:
     # -- changes ----------------------------------------------------------------------------
     def labels(self, target: Target) -> dict[str, str]:
         user = reveal(target.spec.get("labels")) or {}
-        return {**{str(k): str(v) for k, v in user.items()}, APP_LABEL: label_value(self.app)}
+        marks = {APP_LABEL: label_value(self.app)}
+        claim = ClaimRef.of(target.annotations)
+        if claim is not None:
+            marks.update({CLAIM_KIND_LABEL: label_value(claim.kind), CLAIM_LABEL: label_value(claim.name)})
+        return {**{str(k): str(v) for k, v in user.items()}, **marks}
 
     def create_steps(self, target: Target) -> Steps:
         spec = reveal(dict(target.spec))

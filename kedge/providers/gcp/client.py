@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kedge.model import ConfigError, Observation, ResourceKey
-from kedge.providers.base import Applied, FieldChange, Target
+from kedge.providers.base import Applied, Existing, FieldChange, Target
 from kedge.providers.gcp.buckets import SPEC, GCSBucket
 from kedge.providers.gcp.errors import gcs_errors
 from kedge.providers.gcp.objects import GcsObjects
@@ -40,6 +40,13 @@ class GcpClient:
         if not targets:
             return {}
         return self._handler(kind).observe_many(targets)
+
+    def listable_kinds(self) -> Sequence[str]:
+        return [SPEC.kind]
+
+    def list_existing(self, kind: str) -> Sequence[Existing]:
+        """Every bucket of the project with its ``kedge-app`` label (one paginated listing)."""
+        return self._handler(kind).list_existing()
 
     def create(self, target: Target) -> Applied:
         handler = self._handler(target.key.kind)

@@ -29,6 +29,7 @@ from kedge.model import (
     Secret,
     TemporaryError,
 )
+from kedge.model.resource import CLAIM_ANNOTATION
 from kedge.model.values import redact_text, reveal, secret_values
 from kedge.providers.base import Applied, ConnectContext, Existing, FieldChange, Target, WatchEvent
 from kedge.providers.local import files, listing
@@ -88,6 +89,10 @@ def _content(target: Target) -> bytes:
 
 class LocalClient:
     """A connection to one root. Not shared between threads, except ``watch``."""
+
+    # Every change under the root reaches ``watch`` (inotify, recursive; a restarted watcher
+    # reports a rescan), so the controller may skip drift sweeps while it stays silent.
+    watch_complete = True
 
     def __init__(self, root: str, context: ConnectContext, *, fsync: bool = False) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
@@ -184,11 +189,12 @@ class LocalClient:
         self._watched[value] = kind
         dir_fd = open_parent(self.root, parts, value, create=True)
         assert dir_fd is not None  # a creating walk makes each directory or raises
+        app, claim = self.context.app, target.annotations.get(CLAIM_ANNOTATION)
         try:
             if kind == FILE:
-                files.write_file(dir_fd, parts[-1], value, data, mode, self.context.app, self.fsync)
+                files.write_file(dir_fd, parts[-1], value, data, mode, app, self.fsync, claim)
             else:
-                files.make_dir(dir_fd, parts[-1], value, mode, self.context.app)
+                files.make_dir(dir_fd, parts[-1], value, mode, app, claim)
         finally:
             os.close(dir_fd)
         return self._applied(kind, value, data)
@@ -216,6 +222,7 @@ class LocalClient:
                 directory=kind == DIRECTORY,
                 mode=None if same_mode else mode,
                 owner=None if same_owner else self.context.app,
+                claim=target.annotations.get(CLAIM_ANNOTATION),
             )
         finally:
             os.close(dir_fd)

@@ -4,7 +4,8 @@ Every function takes the parent's descriptor and a single name (see ``paths.Walk
 follows a symbolic link. Writes are atomic: a temporary file in the same directory receives the
 content, the mode and the owner mark, then ``os.replace`` puts it in place, so a reader sees the
 old file or the new one, never a torn one. The owner mark is the extended attribute
-``user.kedge.app``; filesystems without extended attributes simply carry no mark.
+``user.kedge.app`` (and ``user.kedge.claim``, ``Kind/name``, on what a claim composed);
+filesystems without extended attributes simply carry no mark.
 
 Messages name paths, never contents: a file's content may be a secret.
 """
@@ -23,6 +24,7 @@ from kedge.model import ProviderError
 from kedge.providers.local.paths import lstat_at, os_error, symlink_error
 
 OWNER_XATTR = "user.kedge.app"
+CLAIM_XATTR = "user.kedge.claim"
 MAX_CONTENT = 32 * 1024 * 1024  # larger files are hashed, not held in memory as content
 TEMP_NAME = re.compile(r"\.kedge-\d+-\d+\.tmp")
 
@@ -69,9 +71,11 @@ def read_owner(fd: int) -> str | None:
     return raw.decode("utf-8", "replace") or None
 
 
-def write_owner(fd: int, app: str) -> None:
+def write_owner(fd: int, app: str, claim: str | None = None) -> None:
     try:
         os.setxattr(fd, OWNER_XATTR, app.encode("utf-8"))
+        if claim:
+            os.setxattr(fd, CLAIM_XATTR, claim.encode("utf-8"))
     except OSError as exc:
         if exc.errno not in _NO_XATTRS:
             raise
@@ -162,7 +166,16 @@ def _make_temp(dir_fd: int) -> tuple[str, int]:
             continue  # left by a process that had this pid before: take the next name
 
 
-def write_file(dir_fd: int, name: str, value: str, data: bytes, mode: int, owner: str, sync: bool) -> None:
+def write_file(
+    dir_fd: int,
+    name: str,
+    value: str,
+    data: bytes,
+    mode: int,
+    owner: str,
+    sync: bool,
+    claim: str | None = None,
+) -> None:
     """Atomically make ``name`` a regular file holding ``data`` with ``mode`` and ``owner``."""
     st = lstat_at(dir_fd, name, value)
     if st is not None and not stat.S_ISREG(st.st_mode):
@@ -176,7 +189,7 @@ def write_file(dir_fd: int, name: str, value: str, data: bytes, mode: int, owner
         while view:
             view = view[os.write(fd, view) :]
         os.chmod(fd, mode)
-        write_owner(fd, owner)
+        write_owner(fd, owner, claim)
         if sync:
             os.fsync(fd)
         os.close(fd)
@@ -197,7 +210,14 @@ def write_file(dir_fd: int, name: str, value: str, data: bytes, mode: int, owner
 
 
 def set_attributes(
-    dir_fd: int, name: str, value: str, *, directory: bool, mode: int | None, owner: str | None
+    dir_fd: int,
+    name: str,
+    value: str,
+    *,
+    directory: bool,
+    mode: int | None,
+    owner: str | None,
+    claim: str | None = None,
 ) -> bool:
     """Change the mode and/or owner mark of an existing entry; False when it is missing."""
     st = lstat_at(dir_fd, name, value)
@@ -212,7 +232,7 @@ def set_attributes(
         if mode is not None:
             os.chmod(fd, mode)
         if owner is not None:
-            write_owner(fd, owner)
+            write_owner(fd, owner, claim)
     except OSError as exc:
         raise os_error(f"cannot change {value!r}", exc) from None
     finally:
@@ -220,7 +240,7 @@ def set_attributes(
     return True
 
 
-def make_dir(dir_fd: int, name: str, value: str, mode: int, owner: str) -> None:
+def make_dir(dir_fd: int, name: str, value: str, mode: int, owner: str, claim: str | None = None) -> None:
     """Create directory ``name`` (or take the one there) with exactly ``mode`` and ``owner``."""
     try:
         os.mkdir(name, mode & 0o777, dir_fd=dir_fd)
@@ -228,7 +248,7 @@ def make_dir(dir_fd: int, name: str, value: str, mode: int, owner: str) -> None:
         pass  # an existing directory is taken as it is; anything else is refused below
     except OSError as exc:
         raise os_error(f"cannot create directory {value!r}", exc) from None
-    if not set_attributes(dir_fd, name, value, directory=True, mode=mode, owner=owner):
+    if not set_attributes(dir_fd, name, value, directory=True, mode=mode, owner=owner, claim=claim):
         raise ProviderError(f"directory {value!r} disappeared while it was being created")
 
 

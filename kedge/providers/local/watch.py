@@ -27,7 +27,7 @@ POLL_STOP_MS = 200  # how often the watcher looks at ``stop``
 MAX_LISTED = 10_000  # entries reported for one directory that appears with content
 RESTART_SETTLE = 0.05  # seconds to wait for more roots before (re)starting the shared watcher
 RESCAN = "rescan"  # a pseudo change: the watcher restarted, look at everything again
-STOP_CHECK_S = 0.5  # how often an idle subscriber looks at its stop event (cheap for a hundred apps)
+STOP_CHECK_S = 2.0  # how often an idle subscriber looks at its stop event: 100 apps wake 50 times a second
 
 
 class _Hub:

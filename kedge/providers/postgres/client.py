@@ -4,6 +4,7 @@ client = provider.connect({"dsn": dsn}, ConnectContext(app="payments"))
 client.observe_many("Table", targets)        # one catalog query per database
 client.preview(target, observed, diff)       # the exact DDL, or ConfigError if refused
 client.update(target, observed, diff)        # re-reads the table first, one transaction
+client.create_many(targets)                  # a layer of creates: one transaction per database
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kedge.model import ConfigError, KedgeError, Observation, ResourceKey
 from kedge.model.values import redact_text, secret_values
 from kedge.providers.base import Applied, Existing, FieldChange, Target, WatchEvent
 from kedge.providers.postgres import listing
+from kedge.providers.postgres.batch import create_together
 from kedge.providers.postgres.conn import Connections, Steps
 from kedge.providers.postgres.databases import DatabaseHandler
 from kedge.providers.postgres.extensions import ExtensionHandler
@@ -92,6 +94,10 @@ class PostgresClient:
             return Applied(handler.outputs(target))
         except KedgeError as exc:
             raise self._guard(target, exc) from None
+
+    def create_many(self, targets: Sequence[Target]) -> dict[ResourceKey, Applied]:
+        """Create many objects in one transaction per database (``postgres/batch.py``)."""
+        return create_together(self, targets)
 
     def update(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Applied:
         handler = self._handler(target.key.kind)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -176,6 +176,21 @@ class Connections:
                 error = statement_error(exc, label, current.field, hidden)
                 self._undo(conn, steps.undo)
                 raise error from None
+
+    def run_together(self, database: str | None, steps: Sequence[Step], locks: Iterable[str]) -> bool:
+        """Run the steps of many objects as one transaction in one round trip: True when all
+        were committed; False when any failed, and then none was (the caller goes one by one)."""
+        if not steps:
+            return True
+        with self.session(database) as conn, ExitStack() as held:
+            for key in sorted(set(locks)):  # always in one order: two batches cannot deadlock
+                held.enter_context(self._object_lock(key))
+            self.queries += 1
+            try:
+                conn.execute(_query(sql.SQL(";\n").join(s.statement for s in steps)))
+            except psycopg.Error:
+                return False
+        return True
 
     @contextmanager
     def _object_lock(self, key: str | None) -> Iterator[None]:

@@ -74,7 +74,7 @@ class DatabaseHandler(Handler):
         parts.append(sql.SQL("CONNECTION LIMIT {}").format(sql.Literal(int(limit))))
         steps = Steps(transaction=False)
         steps.add(sql.SQL(" ").join(parts), "")
-        self.comment_step(steps, sql.SQL("DATABASE {}").format(db))
+        self.comment_step(steps, target, sql.SQL("DATABASE {}").format(db))
         steps.undo.append(Step(sql.SQL("DROP DATABASE IF EXISTS {}").format(db)))
         return steps
 
@@ -99,7 +99,7 @@ class DatabaseHandler(Handler):
                 f"{label(target)}: encoding: cannot change the encoding of an existing database"
             )
         if observed.owner != self.app:
-            self.comment_step(steps, sql.SQL("DATABASE {}").format(db))
+            self.comment_step(steps, target, sql.SQL("DATABASE {}").format(db))
         return steps
 
     def delete_steps(self, target: Target, observed: Observation) -> Steps:

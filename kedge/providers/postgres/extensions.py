@@ -68,7 +68,7 @@ class ExtensionHandler(Handler):
             parts.append(sql.SQL("VERSION {}").format(sql.Literal(version)))
         steps = Steps(database=db)
         steps.add(sql.SQL(" ").join(parts), "")
-        self.comment_step(steps, sql.SQL("EXTENSION {}").format(ext), available[0][0] or None)
+        self.comment_step(steps, target, sql.SQL("EXTENSION {}").format(ext), available[0][0] or None)
         return steps
 
     def outputs(self, target: Target) -> dict[str, Any]:
@@ -86,7 +86,7 @@ class ExtensionHandler(Handler):
         if "version" in fields and version:
             steps.add(sql.SQL("ALTER EXTENSION {} UPDATE TO {}").format(ext, sql.Literal(version)), "version")
         if observed.owner != self.app:
-            self.comment_step(steps, sql.SQL("EXTENSION {}").format(ext))
+            self.comment_step(steps, target, sql.SQL("EXTENSION {}").format(ext))
         return steps
 
     def delete_steps(self, target: Target, observed: Observation) -> Steps:

@@ -359,6 +359,24 @@ class GrantHandler(Handler):
         return steps
 
 
+    def shared_key(self, target: Target, steps: Steps) -> tuple[Any, ...] | None:
+        """Creates that differ only in their grantee share one statement: ``GRANT ... TO r1,
+        ..., rN`` rewrites the object's ACL once instead of N times. None: cannot be shared."""
+        g = self.parse(target)
+        if g is None or g.on == "role" or not g.privileges or len(steps.steps) != 1:
+            return None
+        return (g.on, g.database, g.schema, g.objects, g.privileges, g.grant_option, g.object_type,
+                g.for_role, g.family)
+
+    def shared_statement(self, targets: Sequence[Target]) -> sql.Composable:
+        """The one GRANT for targets of one ``shared_key`` (the statement each would run, with
+        every grantee)."""
+        specs = [g for g in (self.parse(t) for t in targets) if g is not None]
+        grantees = sql.SQL(", ").join(g.grantee_sql for g in specs)
+        first = specs[0]
+        return _privilege_sql(first, "GRANT", first.privileges, first.grant_option, grantees)
+
+
 def _outputs(g: GrantSpec) -> dict[str, Any]:
     names = {"role": g.grantee, "database": g.database, "schema": g.schema, "forRole": g.for_role}
     return {k: v for k, v in names.items() if v is not None}
@@ -405,12 +423,20 @@ def _target_sql(g: GrantSpec) -> sql.Composable:
 
 
 def _privilege_sql(
-    g: GrantSpec, verb: str, privileges: frozenset[str], option: bool = False
+    g: GrantSpec,
+    verb: str,
+    privileges: frozenset[str],
+    option: bool = False,
+    grantees: sql.Composable | None = None,
 ) -> sql.Composable:
     words = sql.SQL(", ").join(sql.SQL(p) for p in sorted(privileges))  # type: ignore[arg-type]
     direction = sql.SQL("TO" if verb == "GRANT" else "FROM")
     statement = sql.SQL(verb + " {} ON {} {} {}{}").format(
-        words, _target_sql(g), direction, g.grantee_sql, sql.SQL(" WITH GRANT OPTION" if option else "")
+        words,
+        _target_sql(g),
+        direction,
+        grantees or g.grantee_sql,
+        sql.SQL(" WITH GRANT OPTION" if option else ""),
     )
     if g.on != "defaultPrivileges":
         return statement

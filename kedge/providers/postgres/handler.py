@@ -14,6 +14,7 @@ from typing import Any
 from psycopg import sql
 
 from kedge.model import ConfigError, Observation, ResourceKey
+from kedge.model.resource import CLAIM_ANNOTATION
 from kedge.model.values import reveal
 from kedge.providers.base import FieldChange, Target
 from kedge.providers.postgres.conn import Connections, DatabaseMissing, Steps
@@ -119,10 +120,17 @@ class Handler:
                     yield t, db, name, row
 
     def comment_step(
-        self, steps: Steps, object_sql: sql.Composable, user_comment: str | None = None, **extra: Any
+        self,
+        steps: Steps,
+        target: Target,
+        object_sql: sql.Composable,
+        user_comment: str | None = None,
+        **extra: Any,
     ) -> None:
-        """``COMMENT ON <object> IS '<user comment + Kedge's mark>'``."""
-        text = render_comment(self.app, user_comment, **extra)
+        """``COMMENT ON <object> IS '<user comment + Kedge's mark>'``; the mark names the app and,
+        for a composed resource, its claim (``"claim": "Kind/name"``)."""
+        claim = target.annotations.get(CLAIM_ANNOTATION)
+        text = render_comment(self.app, user_comment, claim=claim, **extra)
         steps.add(sql.SQL("COMMENT ON {} IS {}").format(object_sql, sql.Literal(text)), "metadata")
 
 

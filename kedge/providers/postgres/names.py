@@ -8,7 +8,9 @@ the last line of an object's comment::
     kedge.dev/owner {"app": "payments"}
 
 so the user's own comment (``Table.comment``) survives and Kedge finds what it created even
-without its own state. A role's mark also keeps a salted hash of the password last applied.
+without its own state. A resource composed for a claim also names it
+(``{"app": "payments", "claim": "PostgresDatabase/orders"}``). A role's mark also keeps a
+salted hash of the password last applied.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ class RoleHandler(Handler):
         for i, group in enumerate(self._members(target, spec)):
             steps.add(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), role), f"memberOf[{i}]")
         stored = fingerprint(password, name, self.key) if password is not None else None
-        self.comment_step(steps, sql.SQL("ROLE {}").format(role), password=stored)
+        self.comment_step(steps, target, sql.SQL("ROLE {}").format(role), password=stored)
         return steps
 
     def update_steps(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Steps:
@@ -164,7 +164,7 @@ class RoleHandler(Handler):
             if stored is None and observed.owner == self.app:
                 applied = observed.state.get("password")
                 stored = applied.reveal() if isinstance(applied, AppliedPassword) else None
-            self.comment_step(steps, sql.SQL("ROLE {}").format(role), password=stored)
+            self.comment_step(steps, target, sql.SQL("ROLE {}").format(role), password=stored)
         return steps
 
     def delete_steps(self, target: Target, observed: Observation) -> Steps:

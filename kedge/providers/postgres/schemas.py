@@ -49,7 +49,7 @@ class SchemaHandler(Handler):
             )
         else:
             steps.add(sql.SQL("CREATE SCHEMA {}").format(schema))
-        self.comment_step(steps, sql.SQL("SCHEMA {}").format(schema))
+        self.comment_step(steps, target, sql.SQL("SCHEMA {}").format(schema))
         return steps
 
     def update_steps(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Steps:
@@ -59,7 +59,7 @@ class SchemaHandler(Handler):
         if "owner" in changed_fields(diff) and owner:
             steps.add(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, sql.Identifier(owner)), "owner")
         if observed.owner != self.app:
-            self.comment_step(steps, sql.SQL("SCHEMA {}").format(schema))
+            self.comment_step(steps, target, sql.SQL("SCHEMA {}").format(schema))
         return steps
 
     def delete_steps(self, target: Target, observed: Observation) -> Steps:

@@ -88,7 +88,7 @@ class TableHandler(Handler):
         want = self.desired(target)
         steps = Steps(database=self.database(target))
         create_steps(steps, want)
-        self.comment_step(steps, self._rel(want), want.comment)
+        self.comment_step(steps, target, self._rel(want), want.comment)
         return steps
 
     def update_steps(self, target: Target, observed: Observation, diff: Sequence[FieldChange]) -> Steps:
@@ -106,7 +106,7 @@ class TableHandler(Handler):
         comment_changed = "comment" in fields and have.comment != want.comment
         if comment_changed or have.owner != self.app:
             keep = want.comment if "comment" in target.spec else have.comment
-            self.comment_step(steps, self._rel(want), keep)
+            self.comment_step(steps, target, self._rel(want), keep)
         return steps
 
     def delete_steps(self, target: Target, observed: Observation) -> Steps:

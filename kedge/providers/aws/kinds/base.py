@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from kedge.model import UNKNOWN, ConfigError, KindSpec, Observation, ResourceKey
+from kedge.model.resource import CLAIM_ANNOTATION
 from kedge.model.values import redact_text, reveal, secret_values
 from kedge.providers.aws import tags as tagging
 from kedge.providers.aws.errors import aws_errors
@@ -150,7 +151,9 @@ class Handler(ABC):
                 )
 
     def desired_tags(self, target: Target) -> dict[str, str]:
-        return tagging.desired(target.spec, self.ctx.app, str(target.key))
+        return tagging.desired(
+            target.spec, self.ctx.app, str(target.key), target.annotations.get(CLAIM_ANNOTATION)
+        )
 
     def needs_tags(self, observed: Observation, diff: Sequence[FieldChange]) -> bool:
         """Tags are rewritten when they drifted or the ownership mark is not this app's."""

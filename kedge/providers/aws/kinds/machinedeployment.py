@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kedge.model import UNKNOWN, KindSpec, Observation, ResourceKey, TemporaryError
+from kedge.model.resource import CLAIM_ANNOTATION
 from kedge.providers.aws import tags as tagging
 from kedge.providers.aws.errors import is_code
 from kedge.providers.aws.kinds.base import API_VERSION, Context
@@ -398,7 +399,8 @@ class MachineDeployment(Ec2Handler):
 
     def desired_tags(self, target: Target) -> dict[str, str]:
         template = self.desired(target).get("template") or {}
-        return tagging.desired(template, self.ctx.app, str(target.key))
+        claim = target.annotations.get(CLAIM_ANNOTATION)
+        return tagging.desired(template, self.ctx.app, str(target.key), claim)
 
     def delete(self, target: Target, observed: Observation) -> None:
         """Terminate every instance and wait, within a bound, until AWS says they are gone
