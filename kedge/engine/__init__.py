@@ -9,7 +9,7 @@ in the state store.
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kedge.engine.reconcile import Engine
+    from kedge.engine.engine import Engine
     from kedge.engine.run import AppRun, Options
 
 __all__ = ["AppRun", "Engine", "Options"]
@@ -17,9 +17,9 @@ __all__ = ["AppRun", "Engine", "Options"]
 
 def __getattr__(name: str) -> Any:
     if name == "Engine":
-        from kedge.engine import reconcile
+        from kedge.engine import engine
 
-        return reconcile.Engine
+        return engine.Engine
     if name in __all__:
         from kedge.engine import run
 

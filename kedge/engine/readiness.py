@@ -18,7 +18,7 @@ from kedge.planning import Action
 
 if TYPE_CHECKING:
     from kedge.compositions import Readiness, Seen
-    from kedge.engine.reconcile import Engine
+    from kedge.engine.engine import Engine
     from kedge.engine.run import AppRun
 
 

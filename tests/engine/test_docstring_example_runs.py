@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import kedge.engine.reconcile as module
+import kedge.engine.engine as module
 from kedge.engine import Engine, Options
 from kedge.store import Store
 
