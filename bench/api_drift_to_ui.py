@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kedge import ui
-from kedge.api.app import ApiSettings, create_app
+from kedge.api.asgi import ApiSettings, create_asgi_app
 from kedge.store import Store
 from tests.api.fakes import FakeControlPlane
 from tests.api.server import serve
@@ -59,7 +59,7 @@ def main() -> None:
     latencies = []
     with tempfile.TemporaryDirectory() as tmp, Store.open(str(Path(tmp) / "state.db")) as store:
         token = store.create_token("bench", "viewer")
-        app = create_app(
+        app = create_asgi_app(
             control, store, admin_token=None, webhook_secret=None, settings=ApiSettings(), ui=ui.mount
         )
         with serve(app) as url, sync_playwright() as p:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/api_list_apps.py [--apps 1000] [--clients 50] [--seconds 10]
 
-The server (``create_app`` over the in-memory control plane of the tests, a SQLite store with a
+The server (``create_asgi_app`` over the in-memory control plane of the tests, a SQLite store with a
 real viewer token, uvicorn on 127.0.0.1) runs in a child process, so the load generator does
 not share its interpreter. Each client keeps one HTTP/1.1 connection and sends its next request
 when the previous answer has arrived (a closed loop): latency then includes the time spent
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def serve(sock: socket.socket, db: str, apps: int, ready: multiprocessing.synchronize.Event) -> None:
     import uvicorn
 
-    from kedge.api.app import create_app
+    from kedge.api.asgi import create_asgi_app
     from kedge.store import Store
     from tests.api.fakes import FakeControlPlane
 
@@ -46,7 +46,7 @@ def serve(sock: socket.socket, db: str, apps: int, ready: multiprocessing.synchr
             "bench",
         )
     store = Store.open(db)
-    app = create_app(control, store, admin_token=None, webhook_secret=None)
+    app = create_asgi_app(control, store, admin_token=None, webhook_secret=None)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     ready.set()

@@ -137,7 +137,7 @@ def main() -> None:
 
 def serve_and_measure(args: argparse.Namespace) -> int:
 
-    from kedge.api.app import create_app
+    from kedge.api.asgi import create_asgi_app
     from kedge.controller.controller import Controller
     from kedge.engine import Engine
     from kedge.manifests import CoreDocument
@@ -168,7 +168,7 @@ def serve_and_measure(args: argparse.Namespace) -> int:
     print(f"{args.apps} repositories x {args.resources} files made in {time.perf_counter() - made:.1f} s",
           flush=True)
     token = store.create_token("load", "operator")
-    api = create_app(controller, store, admin_token=None, webhook_secret=SECRET,
+    api = create_asgi_app(controller, store, admin_token=None, webhook_secret=SECRET,
                      metrics_registry=controller.metrics.registry)
     started = time.perf_counter()
     controller.start()

@@ -14,11 +14,11 @@ from anyio import to_thread
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from kedge.api import models
-from kedge.api.applist import AppList
+from kedge.api.app_list_cache import AppList
 from kedge.api.auth import Principal, Role, require, visible
 from kedge.api.errors import ApiError
 from kedge.api.views import app_view, dumps, public
-from kedge.controller.api import ControlPlane, NotFound
+from kedge.controller.protocol import ControlPlane, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["apps"], responses=models.ERRORS)
 
@@ -45,7 +45,7 @@ async def list_apps(
     q: Annotated[str | None, Query(max_length=253, description="Only names containing this.")] = None,
 ) -> Response:
     # Serialised by hand from a shared list: a thousand apps must not pay a validation pass
-    # each on every request (see ``kedge.api.applist``).
+    # each on every request (see ``kedge.api.app_list_cache``).
     app_list: AppList = request.app.state.app_list
     shared = app_list.fresh()
     views, body = shared if shared is not None else await to_thread.run_sync(app_list.get)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Request
 
 from kedge.api import models
 from kedge.api.auth import Principal, Role, require, visible
-from kedge.controller.api import ControlPlane
+from kedge.controller.protocol import ControlPlane
 
 router = APIRouter(prefix="/api/v1", tags=["cost"], responses=models.ERRORS)
 

@@ -29,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kedge.controller.api import NotFound
+from kedge.controller.protocol import NotFound
 from kedge.model import ConfigError, ConflictError, KedgeError, TemporaryError
 from kedge.model.values import redact
 

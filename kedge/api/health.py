@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from kedge.api import models
 from kedge.api.auth import Principal, Role, require
 from kedge.api.scoped_metrics import scoped_text
-from kedge.controller.api import ControlPlane
+from kedge.controller.protocol import ControlPlane
 
 router = APIRouter(tags=["health"])
 

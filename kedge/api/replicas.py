@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 
 from kedge.api import models
 from kedge.api.auth import Principal, Role, require
-from kedge.controller.api import ControlPlane
+from kedge.controller.protocol import ControlPlane
 
 router = APIRouter(prefix="/api/v1", tags=["replicas"], responses=models.ERRORS)
 

@@ -27,7 +27,7 @@ from kedge.api import models
 from kedge.api.auth import Principal, Role, require
 from kedge.api.errors import ApiError
 from kedge.api.views import public
-from kedge.controller.api import ControlPlane, StreamEvent, Subscription
+from kedge.controller.protocol import ControlPlane, StreamEvent, Subscription
 
 router = APIRouter(prefix="/api/v1", tags=["stream"], responses=models.ERRORS)
 RECHECK = 1.0  # seconds: longest quiet time before the credentials are checked again

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from kedge.api import models
 from kedge.api.auth import Authenticator, client_address, refuse_query_credentials
 from kedge.api.errors import ApiError
-from kedge.controller.api import ControlPlane
+from kedge.controller.protocol import ControlPlane
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"], responses=models.ERRORS)
 

@@ -28,7 +28,7 @@ from kedge.cli import output
 from kedge.cli.demo_cloud import check_cloud, start_cloud, stop_cloud, wait_for_cloud
 
 if TYPE_CHECKING:
-    from kedge.controller.api import StreamEvent
+    from kedge.controller.protocol import StreamEvent
 
 MANIFESTS = {
     "files.yaml": """

@@ -44,7 +44,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         ],
     ) -> None:
         """Encrypt the value read on stdin; print {encrypted: "..."} to paste into a manifest."""
-        from kedge.engine.age import encrypt, parse_recipient
+        from kedge.engine.encryption import encrypt, parse_recipient
 
         recipients = [parse_recipient(r) for r in recipient]
         value = _read_value()
@@ -61,7 +61,7 @@ def register(app: typer.Typer, handle: Callable[[Any], Any]) -> None:
         force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     ) -> None:
         """Create an age identity for the server and print its recipient (the public key)."""
-        from kedge.engine.age import IDENTITY_ENV, generate
+        from kedge.engine.encryption import IDENTITY_ENV, generate
 
         identity, public = generate()
         _write_private(path, f"# public key: {public}\n{identity}\n", force)

@@ -24,8 +24,8 @@ from kedge.controller.notify import Notifier, targets_from_config
 from kedge.controller.spec import seconds
 from kedge.cost import Catalog, CatalogError
 from kedge.engine import Engine
-from kedge.engine.age import decrypter_from_env
 from kedge.engine.cost import load_catalog
+from kedge.engine.encryption import decrypter_from_env
 from kedge.engine.platform import expander
 from kedge.engine.render import anchor_settings
 from kedge.manifests import CoreDocument, load_path
@@ -177,13 +177,13 @@ class Server:
     def start(self) -> None:
         import uvicorn
 
-        from kedge.api.app import create_app
+        from kedge.api.asgi import create_asgi_app
         from kedge.ui import mount as ui_mount
 
         self.controller.start()
         if self.audit_key is not None:
             threading.Thread(target=self._checkpoints, name="kedge-audit-checkpoints", daemon=True).start()
-        api = create_app(
+        api = create_asgi_app(
             self.controller,
             self.store,
             admin_token=self.settings.admin_token or os.environ.get("KEDGE_ADMIN_TOKEN"),

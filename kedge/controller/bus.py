@@ -10,7 +10,7 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from kedge.controller.api import StreamEvent
+from kedge.controller.protocol import StreamEvent
 
 
 class _Subscription:

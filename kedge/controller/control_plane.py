@@ -12,7 +12,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from kedge.controller.api import NotFound, Subscription
 from kedge.controller.fetch import Sources
 from kedge.controller.leases import Leases
 from kedge.controller.loop import Worker
@@ -20,6 +19,7 @@ from kedge.controller.membership import Membership
 from kedge.controller.metrics import Metrics
 from kedge.controller.operations import Operations
 from kedge.controller.poller import Poller
+from kedge.controller.protocol import NotFound, Subscription
 from kedge.controller.queue import WorkQueue
 from kedge.controller.reconciler import Reconciler
 from kedge.controller.relay import SharedBus

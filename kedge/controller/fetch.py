@@ -66,10 +66,10 @@ class Fetched:
     directory: Path
     message: str = ""
     diagnostics: tuple[Diagnostic, ...] = ()
-    temporary: bool = False
+    directory_is_temporary: bool = False  # cleanup removes it
 
     def cleanup(self) -> None:
-        if self.temporary:
+        if self.directory_is_temporary:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -166,7 +166,9 @@ class Sources:
             shutil.rmtree(directory, ignore_errors=True)
             raise
         info = repo.commit_info(commit)
-        return Fetched(commit, directory, info.message, tuple(snapshot.diagnostics), temporary=True)
+        return Fetched(
+            commit, directory, info.message, tuple(snapshot.diagnostics), directory_is_temporary=True
+        )
 
     def verify(self, spec: AppSpec, commit: str) -> VerifyResult:
         """Whether ``commit`` is signed by a key the app's ``source.verify`` trusts."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from kedge.controller.api import NotFound
+from kedge.controller.protocol import NotFound
 from kedge.store import OperationRecord, Store
 
 KEEP = timedelta(hours=24)  # finished operations are readable this long

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
 from kedge.controller.claims import claim_statuses, settled
 from kedge.controller.fetch import Fetched, SourceInvalid, Sources
 from kedge.controller.metrics import Metrics
 from kedge.controller.notify import Notifier
 from kedge.controller.operations import Operation
+from kedge.controller.protocol import StreamEvent
 from kedge.controller.spec import AppSpec
 from kedge.controller.status import (
     APP_CONDITIONS,

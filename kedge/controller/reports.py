@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from kedge.controller.api import StreamEvent
 from kedge.controller.bus import EventBus
+from kedge.controller.protocol import StreamEvent
 from kedge.model import KedgeError
 from kedge.store import Store
 

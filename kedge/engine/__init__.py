@@ -9,14 +9,19 @@ in the state store.
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kedge.engine.reconcile import AppRun, Engine, Options
+    from kedge.engine.engine import Engine
+    from kedge.engine.run import AppRun, Options
 
 __all__ = ["AppRun", "Engine", "Options"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from kedge.engine import reconcile
+    if name == "Engine":
+        from kedge.engine import engine
 
-        return getattr(reconcile, name)
+        return engine.Engine
+    if name in __all__:
+        from kedge.engine import run
+
+        return getattr(run, name)
     raise AttributeError(f"module 'kedge.engine' has no attribute {name!r}")

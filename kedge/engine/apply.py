@@ -5,6 +5,10 @@ after them in reverse order so dependants go first. Before a layer's creates run
 are stored in one transaction, so a crash between the provider call and the inventory write
 leaves a trace the next run reads (it observes, finds the object, and owns it: no duplicate).
 A failed change skips everything that depends on it.
+
+Each change is sent as its plan carries it (``Change.resource``: references resolved when the
+plan was made). Only a value the plan could not know, because it refers to an object this
+apply creates or replaces, is resolved again, from the outputs this apply produced.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from kedge.engine.observe import Connections, Observed, target_for, target_for_entry
+from kedge.engine.observe import Connections, Observed
 from kedge.engine.render import Rendered
 from kedge.engine.retry import RetryPolicy, call_with_retry
+from kedge.engine.targets import entry_target, referenced, resolve, target
 from kedge.manifests import Graph
 from kedge.model import Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
 from kedge.model.values import redact_text
@@ -55,10 +60,14 @@ class ApplyOutcome:
 
 
 Progress = Callable[[ChangeResult], None]
+Done = tuple[Change, Mapping[str, Any] | None]  # a change performed, with the outputs it left
 
 
 @dataclass
 class Applier:
+    """Performs one plan, once. The plan and the observations it was made from are read, never
+    changed; what this apply learns (the outputs of what it created) it keeps in ``outputs``."""
+
     app: str
     store: Store
     rendered: Rendered
@@ -70,15 +79,18 @@ class Applier:
     scrub: Callable[[str], str]
     progress: Progress | None = None
     workers: int = 8
+    stale_intents: Mapping[Identity, Sequence[int]] = field(default_factory=dict)
     outcome: ApplyOutcome = field(default_factory=ApplyOutcome)
+    # (kind, name) -> outputs of an object this apply created or changed, where they differ
+    # from the observed ones: references to it are resolved again (``kedge.engine.targets``).
+    outputs: dict[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
     _failed: set[ResourceKey] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _written: dict[ResourceKey, Resource] = field(default_factory=dict)
     _seconds: dict[ResourceKey, float] = field(default_factory=dict)
-    stale_intents: Mapping[Identity, Sequence[int]] = field(default_factory=dict)
+    _as_rendered: dict[ResourceKey, Resource] = field(default_factory=dict)  # references unresolved
 
     def apply(self, plan: Plan) -> ApplyOutcome:
-        self._written = {r.key: r for r in self.rendered.resources}
+        self._as_rendered = {r.key: r for r in self.rendered.resources}
         work = [c for c in plan.changes if c.is_change or self._needs_entry(c, None)]
         if any(c.action is Action.MIGRATE for c in work):
             from kedge.engine.migrate_apply import apply_migrating
@@ -114,13 +126,13 @@ class Applier:
         # one chunk each when there are few.
         size = max(1, len(runnable) // (self.workers * 4))
         chunks = [runnable[i : i + size] for i in range(0, len(runnable), size)]
-        done: list[tuple[Change, Mapping[str, Any] | None]] = []
+        done: list[Done] = []
         for future in [self.pool.submit(self._perform_all, chunk) for chunk in chunks]:
             done.extend(future.result())
         self._record(done, intent_ids)
 
-    def _perform_all(self, chunk: Sequence[Change]) -> list[tuple[Change, Mapping[str, Any] | None]]:
-        done: list[tuple[Change, Mapping[str, Any] | None]] = []
+    def _perform_all(self, chunk: Sequence[Change]) -> list[Done]:
+        done: list[Done] = []
         together = self._create_together(chunk)
         for change in chunk:
             if change.key in together:
@@ -144,7 +156,7 @@ class Applier:
         transaction for many objects); whatever it did not create goes one by one below."""
         groups: dict[str, list[Resource]] = {}
         for change in chunk:
-            r = self._written.get(change.key)
+            r = change.resource  # the plan's target
             plain = change.action is Action.CREATE and not change.adopt and r is not None
             if r is not None and plain and not self._observed(r).exists:
                 groups.setdefault(r.provider_config, []).append(r)
@@ -155,9 +167,7 @@ class Applier:
                 continue
             started = time.monotonic()
             try:
-                with self._lock:
-                    targets = [target_for(r, self.observed.outputs, self.inventory) for r in resources]
-                applied = create_many(targets)
+                applied = create_many([self.target_of(r) for r in resources])
             except Exception as err:  # nothing is lost: each is created (and its error told) below
                 log.debug("creating %d together failed, one by one instead: %s", len(resources), err)
                 continue
@@ -165,9 +175,7 @@ class Applier:
             with self._lock:
                 for r in resources:
                     if r.key in applied:
-                        outputs[r.key] = self.observed.outputs[(r.key.kind, r.key.name)] = dict(
-                            applied[r.key].outputs
-                        )
+                        outputs[r.key] = dict(applied[r.key].outputs)
                         self._seconds[r.key] = each
         return outputs
 
@@ -189,48 +197,48 @@ class Applier:
                 return dep
         return None
 
+    def target_of(self, r: Resource) -> Target:
+        """The target of ``r`` (a change's resource): as the plan showed it, resolved again only
+        where it refers to outputs this apply produced (an id known after apply)."""
+        rendered = self._as_rendered.get(r.key)
+        if self.outputs and rendered is not None and not referenced(rendered).isdisjoint(self.outputs):
+            r = resolve(rendered, self.observed.outputs, self.outputs)
+        return target(r, self.inventory)
+
     def _perform(self, change: Change) -> Mapping[str, Any] | None:
         """Run one change against its provider; returns the new outputs (None for deletes)."""
-        if change.action is Action.DELETE:
+        r = change.resource
+        if r is None:  # a delete: the object is known from the inventory only
             self._delete(change)
             return None
-        assert change.resource is not None
-        r = self._written[change.key]  # references unresolved: resolve them with today's outputs
+        t = self.target_of(r)
         client = self.conns.client(r.provider_config)
-        with self._lock:
-            target = target_for(r, self.observed.outputs, self.inventory)
         observed = self.observed.by_identity.get(r.identity(), Observation.missing())
         if change.action in (Action.NOOP, Action.RECORD):
             if change.adopt:  # nothing to change, but leave the ownership mark
-                call_with_retry(lambda: client.update(target, observed, []), self.retry)
+                call_with_retry(lambda: client.update(t, observed, []), self.retry)
             return observed.outputs
         if change.action is Action.REPLACE:
-            call_with_retry(lambda: client.delete(target, observed), self.retry)
+            call_with_retry(lambda: client.delete(t, observed), self.retry)
             observed = Observation.missing()
         if not observed.exists:
-            applied = call_with_retry(lambda: client.create(target), self.retry)
+            applied = call_with_retry(lambda: client.create(t), self.retry)
         else:
-            diff = [FieldChange(d.path, d.before, _resolved(target, d.path, d.after)) for d in change.diff]
-            applied = call_with_retry(lambda: client.update(target, observed, diff), self.retry)
-        outputs = {**observed.outputs, **applied.outputs}
-        with self._lock:
-            self.observed.outputs[(r.key.kind, r.key.name)] = outputs
-        return outputs
+            diff = [FieldChange(d.path, d.before, _resolved(t, d.path, d.after)) for d in change.diff]
+            applied = call_with_retry(lambda: client.update(t, observed, diff), self.retry)
+        return {**observed.outputs, **applied.outputs}
 
     def _delete(self, change: Change) -> None:
         if change.forget_only:
             return
         entry = self.inventory[change.key]
         observed = self.observed.by_identity.get(entry.identity, Observation.missing())
-        target: Target = target_for_entry(entry)
         client = self.conns.client(entry.identity.provider_config)
-        call_with_retry(lambda: client.delete(target, observed), self.retry)
+        call_with_retry(lambda: client.delete(entry_target(entry), observed), self.retry)
 
     # -- bookkeeping --------------------------------------------------------------------------
 
-    def _record(
-        self, done: Sequence[tuple[Change, Mapping[str, Any] | None]], intent_ids: Mapping[ResourceKey, int]
-    ) -> None:
+    def _record(self, done: Sequence[Done], intent_ids: Mapping[ResourceKey, int]) -> None:
         puts: list[InventoryEntry] = []
         for change, outputs in done:
             if change.action is Action.DELETE:
@@ -238,7 +246,11 @@ class Applier:
                 entry = self.inventory.get(change.key)
                 if entry is not None and not _key_reused(change, self.rendered.resources):
                     self.store.remove_inventory(self.app, change.key)
-            elif change.resource is not None and self._needs_entry(change, outputs):
+                continue
+            name = (change.key.kind, change.key.name)
+            if outputs and dict(outputs) != dict(self.observed.outputs.get(name, {})):
+                self.outputs[name] = outputs  # read by later layers only: no lock needed
+            if change.resource is not None and self._needs_entry(change, outputs):
                 puts.append(_entry(self.app, change.resource, outputs or {}, change.adopt))
         cleared = [intent_ids[c.key] for c, _ in done if c.key in intent_ids]
         # Intents left by an earlier run that died mid-create are settled once the object is tracked.

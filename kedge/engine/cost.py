@@ -33,7 +33,7 @@ from kedge.model import InventoryEntry, Resource
 from kedge.planning import Change
 
 if TYPE_CHECKING:
-    from kedge.engine.reconcile import Engine
+    from kedge.engine.engine import Engine
 
 DEFAULT_AZURE_LOCATION = "eastus"
 MAX_CATALOG_BYTES = 64 * 1024 * 1024

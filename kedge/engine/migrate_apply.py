@@ -34,7 +34,7 @@ from kedge.engine.apply import (
     _layers,
     _raw_references,
 )
-from kedge.engine.observe import target_for, target_for_entry
+from kedge.engine.targets import entry_target, resolve, target
 from kedge.model import ClaimRef, ResourceKey
 from kedge.planning import Action, Change
 from kedge.planning.plan import Migration, StoreCopy
@@ -213,12 +213,11 @@ def _migrate(applier: Applier, change: Change, clock: Clock) -> list[Copied] | N
 def _copy(applier: Applier, copy: StoreCopy, change: Change, clock: Clock) -> Copied:
     entry = applier.inventory[copy.source]
     source_client: Any = applier.conns.client(entry.identity.provider_config)
-    source = source_client.objects(target_for_entry(entry))
-    resource = applier._written[copy.target]
-    with applier._lock:
-        target = target_for(resource, applier.observed.outputs, applier.inventory)
+    source = source_client.objects(entry_target(entry))
+    resource = applier._as_rendered[copy.target]
+    where = target(resolve(resource, applier.observed.outputs, applier.outputs), applier.inventory)
     target_client: Any = applier.conns.client(resource.provider_config)
-    store = target_client.objects(target)
+    store = target_client.objects(where)
     counted = Counted(store, f"{change.claim}: {source.url} -> {store.url}", copy.objects, copy.bytes, clock)
     report = copy_objects(source, counted, workers=applier.workers)
     counted.say(final=True)

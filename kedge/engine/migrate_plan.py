@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from kedge.compositions.choose import choose
 from kedge.compositions.platform import PLATFORM_KINDS, Composition, Platform
 from kedge.engine.apply import scrubber
-from kedge.engine.observe import target_for_entry
+from kedge.engine.targets import entry_target, target
 from kedge.manifests import ClaimDocument
 from kedge.model import ClaimRef, Diagnostic, InventoryEntry, KedgeError, Resource, ResourceKey
 from kedge.planning import Action, Change, Plan
@@ -37,7 +37,7 @@ from kedge.store import Run
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
-    from kedge.engine.reconcile import AppRun
+    from kedge.engine.run import AppRun
 
 COPY_OBJECTS = "copyObjects"
 SOURCE_UNREADABLE = "MigrationSourceUnreadable"
@@ -226,8 +226,10 @@ StoreOf = Callable[[Any], Any]
 
 def _copies(run: AppRun, m: Moving) -> tuple[list[StoreCopy], list[Diagnostic]]:
     """Pair each old store with its new one and list what it holds."""
-    assert run.conns is not None and run.observed is not None
-    conns, observed = run.conns, run.observed
+    if run.basis is None:  # nothing was observed: there is nothing to pair
+        return [], []
+    basis = run.basis
+    conns, observed = basis.conns, basis.observed
 
     def store(config: str, target: Any) -> Any:
         objects = getattr(conns.client(config), "objects", None)
@@ -238,13 +240,15 @@ def _copies(run: AppRun, m: Moving) -> tuple[list[StoreCopy], list[Diagnostic]]:
         except KedgeError:  # a kind that holds no objects
             return None
 
-    sources = [
-        (e, s) for e in m.old if (s := store(e.identity.provider_config, target_for_entry(e))) is not None
-    ]
+    sources = [(e, s) for e in m.old if (s := store(e.identity.provider_config, entry_target(e))) is not None]
     targets = [
         r
         for r in m.new
-        if store(r.provider_config, observed.targets.get(r.identity()) or _bare(r)) is not None
+        if store(
+            r.provider_config,
+            target(observed.resolved[r.key], basis.by_key) if r.key in observed.resolved else _bare(r),
+        )
+        is not None
     ]
     copies: list[StoreCopy] = []
     problems: list[Diagnostic] = []

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
 
 from kedge.engine.render import BoundConfig, Rendered
 from kedge.engine.retry import RetryPolicy, call_with_retry
-from kedge.manifests import resolve_references
+from kedge.engine.targets import Outputs, entry_target, known_outputs, resolve, target
 from kedge.model import Identity, InventoryEntry, Observation, ProviderError, Resource, ResourceKey
-from kedge.model.values import references
 from kedge.providers import registry
 from kedge.providers.base import Client, ConnectContext, Target
 
@@ -65,36 +64,15 @@ class Connections:
         self._clients.clear()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Observed:
-    by_identity: dict[Identity, Observation] = field(default_factory=dict)
-    targets: dict[Identity, Target] = field(default_factory=dict)  # the target each was observed with
-    outputs: dict[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)  # (kind, name) -> outputs
+    """What observation found, as it was found: later steps read it and never change it."""
 
-
-def known_outputs(inventory: Iterable[InventoryEntry]) -> dict[tuple[str, str], Mapping[str, Any]]:
-    return {(e.key.kind, e.key.name): e.outputs for e in inventory if e.outputs}
-
-
-def target_for(
-    r: Resource,
-    outputs: Mapping[tuple[str, str], Mapping[str, Any]],
-    inventory: Mapping[ResourceKey, InventoryEntry],
-    may_refer: bool = True,
-) -> Target:
-    """The provider's view of ``r``: references resolved with the outputs known so far.
-
-    ``may_refer`` False (a resource with no edge in the graph) skips looking for references.
-    """
-    entry = inventory.get(r.key)
-    known = entry.outputs if entry is not None and entry.identity == r.identity() else {}
-    needed = {(ref.kind, ref.name) for ref in references(r.spec)} if may_refer else set()
-    spec = resolve_references(r.spec, {k: outputs[k] for k in needed if k in outputs}) if needed else r.spec
-    return Target(r.key, r.identity().external_id, spec, known, r.annotations)
-
-
-def target_for_entry(e: InventoryEntry) -> Target:
-    return Target(e.key, e.identity.external_id, e.spec, e.outputs, e.annotations)
+    by_identity: Mapping[Identity, Observation] = field(default_factory=dict)
+    # The desired resources with their references resolved by the outputs observed: what the
+    # planner compares with the world and what apply sends (``kedge.engine.targets``).
+    resolved: Mapping[ResourceKey, Resource] = field(default_factory=dict)
+    outputs: Outputs = field(default_factory=dict)  # (kind, name) -> outputs, inventory then observed
 
 
 def observe(
@@ -104,63 +82,69 @@ def observe(
     pool: ThreadPoolExecutor,
     retry: RetryPolicy,
 ) -> Observed:
-    result = Observed(outputs=known_outputs(inventory))
+    by_identity: dict[Identity, Observation] = {}
+    resolved: dict[ResourceKey, Resource] = {}
+    outputs = known_outputs(inventory)
     by_key = {e.key: e for e in inventory}
     by_name = {r.key: r for r in rendered.resources}
     layers = rendered.graph.order if rendered.graph else [[r.key for r in rendered.resources]]
     deps = rendered.graph.deps if rendered.graph else None
     for layer in layers:
-        targets = [
-            (
-                by_name[k].provider_config,
-                by_name[k].key.kind,
-                target_for(by_name[k], result.outputs, by_key, deps is None or bool(deps.get(k))),
-            )
-            for k in layer
-        ]
-        _observe_targets(targets, conns, pool, retry, result, {k: by_name[k].identity() for k in layer})
+        for k in layer:
+            # A resource with no edge in the graph refers to nothing: no need to look.
+            refers = deps is None or bool(deps.get(k))
+            resolved[k] = resolve(by_name[k], outputs) if refers else by_name[k]
+        found = _observe_targets(
+            [
+                (resolved[k].provider_config, target(resolved[k], by_key), resolved[k].identity())
+                for k in layer
+            ],
+            conns,
+            pool,
+            retry,
+        )
+        for k in layer:
+            obs = found[resolved[k].identity()]
+            by_identity[resolved[k].identity()] = obs
+            if obs.exists and obs.outputs:
+                outputs[(k.kind, k.name)] = obs.outputs
     desired_ids = {r.identity() for r in rendered.resources}
     leftovers = [e for e in inventory if e.identity not in desired_ids]
     if leftovers:
-        targets = [(e.identity.provider_config, e.key.kind, target_for_entry(e)) for e in leftovers]
-        ids = {e.key: e.identity for e in leftovers}
         # Leftovers whose ProviderConfig is gone cannot be observed: report, do not guess.
-        missing = sorted({pc for pc, _, _ in targets if pc not in conns.configs})
+        missing = sorted({e.identity.provider_config for e in leftovers} - set(conns.configs))
         if missing:
             raise ProviderError(
                 f"resources to prune use ProviderConfig {', '.join(missing)}, which is no longer declared; "
                 "declare it again so Kedge can check and delete them"
             )
-        _observe_targets(targets, conns, pool, retry, result, ids, leftovers=True)
-    return result
+        items = [(e.identity.provider_config, entry_target(e), e.identity) for e in leftovers]
+        by_identity.update(_observe_targets(items, conns, pool, retry))
+    return Observed(MappingProxyType(by_identity), MappingProxyType(resolved), MappingProxyType(outputs))
 
 
 def _observe_targets(
-    targets: Sequence[tuple[str, str, Target]],
+    items: Sequence[tuple[str, Target, Identity]],
     conns: Connections,
     pool: ThreadPoolExecutor,
     retry: RetryPolicy,
-    result: Observed,
-    identities: Mapping[ResourceKey, Identity],
-    leftovers: bool = False,
-) -> None:
-    groups: dict[tuple[str, str], list[Target]] = defaultdict(list)
-    for config, kind, target in targets:
-        groups[(config, kind)].append(target)
+) -> dict[Identity, Observation]:
+    """One ``observe_many`` per (ProviderConfig, kind), in parallel; an observation per identity."""
+    groups: dict[tuple[str, str], list[tuple[Target, Identity]]] = defaultdict(list)
+    for config, t, identity in items:
+        groups[(config, t.key.kind)].append((t, identity))
 
     def run(config: str, kind: str, group: list[Target]) -> Mapping[ResourceKey, Observation]:
         client = conns.client(config)
         return call_with_retry(lambda: client.observe_many(kind, group), retry)
 
-    futures = {pool.submit(run, c, k, g): g for (c, k), g in groups.items()}
+    futures = {pool.submit(run, c, k, [t for t, _ in g]): g for (c, k), g in groups.items()}
+    found: dict[Identity, Observation] = {}
     for future, group in futures.items():
         observations = future.result()
-        for target in group:
-            obs = observations.get(target.key)
+        for t, identity in group:
+            obs = observations.get(t.key)
             if obs is None:
-                raise ProviderError(f"{target.key}: the provider returned no observation")
-            identity = identities[target.key]
-            result.by_identity[identity] = obs
-            result.targets[identity] = target
-            if obs.exists and obs.outputs and not leftovers:
-                result.outputs[(target.key.kind, target.key.name)] = obs.outputs
+                raise ProviderError(f"{t.key}: the provider returned no observation")
+            found[identity] = obs
+    return found

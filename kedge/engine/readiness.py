@@ -18,7 +18,8 @@ from kedge.planning import Action
 
 if TYPE_CHECKING:
     from kedge.compositions import Readiness, Seen
-    from kedge.engine.reconcile import AppRun, Engine
+    from kedge.engine.engine import Engine
+    from kedge.engine.run import AppRun
 
 
 def run_readiness(engine: Engine, run: AppRun, *, applied: bool = False) -> dict[tuple[str, str], Readiness]:
@@ -28,6 +29,7 @@ def run_readiness(engine: Engine, run: AppRun, *, applied: bool = False) -> dict
     from kedge.compositions import Seen, claim_readiness
 
     observed = run.observed
+    outputs_now = engine.outputs_after_apply(run) if applied else observed.outputs
     seen: dict[tuple[str, str], Seen] = {}
     for resource in run.rendered.resources:
         if CLAIM_ANNOTATION not in resource.annotations:
@@ -43,7 +45,7 @@ def run_readiness(engine: Engine, run: AppRun, *, applied: bool = False) -> dict
             if change.action is Action.DELETE:
                 seen.pop(ref, None)
             elif change.is_change and change.resource is not None and change.after is not None:
-                seen[ref] = Seen(True, change.after, observed.outputs.get(ref, {}))
+                seen[ref] = Seen(True, change.after, outputs_now.get(ref, {}))
     expander = engine.platform.for_app(run.options.platform_app)
     return claim_readiness(
         expander, run.rendered.claims, run.rendered.core, lambda kind, name: seen.get((kind, name))

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from kedge.engine.age import decrypter_from_env
+from kedge.engine.encryption import decrypter_from_env
 from kedge.engine.files import attach_files
 from kedge.manifests import ClaimDocument, CoreDocument, Decrypter, Expander, Graph, LoadResult, load_path
 from kedge.model import ConfigError, Diagnostic, Resource

@@ -96,7 +96,9 @@ class Change:
     after: Mapping[str, Any] | None = None  # desired spec (None: to be deleted)
     diff: Sequence[FieldDiff] = ()
     reason: str = ""  # for humans only
-    resource: Resource | None = None  # desired resource (None for deletes)
+    # The change's target: the desired resource exactly as apply sends it, references resolved
+    # (``UNKNOWN`` where a value is known only after apply); None for deletes.
+    resource: Resource | None = None
     # delete only: forget the resource instead of deleting it (Orphan, ObserveOnly, already gone)
     forget_only: bool = False
     adopt: bool = False  # the change takes over an existing unowned object

@@ -24,7 +24,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from kedge.controller.api import ControlPlane, NotFound
+from kedge.controller.protocol import ControlPlane, NotFound
 from kedge.model import KedgeError
 from kedge.store import Store
 from kedge.ui import graph

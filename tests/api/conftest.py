@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from kedge.api.app import ApiSettings, create_app
+from kedge.api.asgi import ApiSettings, create_asgi_app
 from kedge.store import Store
 from tests.api.fakes import FakeControlPlane
 
@@ -95,7 +95,7 @@ def issue_tokens(store: Store, clock: ShiftedClock) -> dict[str, str]:
 def make_app(control: FakeControlPlane, store: Store, **settings: object) -> FastAPI:
     from kedge import ui
 
-    return create_app(
+    return create_asgi_app(
         control,
         store,
         admin_token=ADMIN_TOKEN,

@@ -1,4 +1,4 @@
-"""``FakeControlPlane``: the controller's protocol (``kedge.controller.api.ControlPlane``) in memory.
+"""``FakeControlPlane``: the controller's protocol (``kedge.controller.protocol.ControlPlane``) in memory.
 
 Syncs and rollbacks run on a worker thread, as on the real controller's queue: the call answers
 ``queued`` at once, the operation moves to ``running`` and then ``succeeded`` (or ``failed``
@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from kedge.controller.api import NotFound, StreamEvent
+from kedge.controller.protocol import NotFound, StreamEvent
 from kedge.model import ConfigError, Diagnostic
 from kedge.model.values import Secret
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, Counter
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.store import Store
 from tests.api.conftest import bearer
 from tests.api.fakes import FakeControlPlane
@@ -37,7 +37,7 @@ def test_metrics_serve_the_controllers_registry_and_request_counts(
 ) -> None:
     registry = CollectorRegistry()
     Counter("kedge_reconcile_total", "Reconciles", registry=registry).inc(7)
-    app = create_app(control, store, admin_token=None, webhook_secret=None, metrics_registry=registry)
+    app = create_asgi_app(control, store, admin_token=None, webhook_secret=None, metrics_registry=registry)
     with TestClient(app) as c:
         assert c.get("/metrics").status_code == 401
         c.get("/api/v1/apps/web", headers=bearer(tokens["viewer"]))

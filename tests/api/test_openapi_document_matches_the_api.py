@@ -11,12 +11,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.store import Store
 from tests.api.conftest import ADMIN_TOKEN, bearer, make_app
 from tests.api.fakes import FakeControlPlane
 
-_document = create_app(None, None, admin_token=None, webhook_secret=None).openapi()  # type: ignore[arg-type]
+_document = create_asgi_app(None, None, admin_token=None, webhook_secret=None).openapi()  # type: ignore[arg-type]
 OPERATIONS = [
     (method.upper(), path)
     for path, item in _document["paths"].items()

@@ -11,7 +11,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from kedge.api.app import ApiSettings, create_app
+from kedge.api.asgi import ApiSettings, create_asgi_app
 from kedge.store import Store
 from tests.api.conftest import REPO, WEBHOOK_SECRET
 from tests.api.fakes import FakeControlPlane
@@ -63,7 +63,7 @@ def test_bad_signature_is_401_and_changes_nothing(
 
 
 def test_without_a_secret_every_delivery_is_refused(control: FakeControlPlane, store: Store) -> None:
-    app = create_app(control, store, admin_token=None, webhook_secret=None, settings=ApiSettings())
+    app = create_asgi_app(control, store, admin_token=None, webhook_secret=None, settings=ApiSettings())
     with TestClient(app) as c:
         response = c.post("/api/v1/webhooks/git", content=PUSH, headers=signed(PUSH))
     assert response.status_code == 403
@@ -90,7 +90,7 @@ def test_signed_body_that_is_not_a_json_object_is_422(
 
 
 def test_bad_signatures_count_as_failed_sign_ins(control: FakeControlPlane, store: Store) -> None:
-    app = create_app(
+    app = create_asgi_app(
         control, store, admin_token=None, webhook_secret=WEBHOOK_SECRET, settings=ApiSettings(failed_logins=2)
     )
     with TestClient(app) as c:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.platform import expander, load_platform
@@ -96,7 +96,7 @@ def world(tmp_path: Path, aws: Any) -> Iterator[tuple[str, Controller, Path]]:
         local_sources=LocalSources.under([tmp_path]),
     )
     controller.start()
-    api = create_app(controller, store, admin_token=TOKEN, webhook_secret="unused", ui=mount)
+    api = create_asgi_app(controller, store, admin_token=TOKEN, webhook_secret="unused", ui=mount)
     try:
         with serve(api) as url:
             yield url, controller, tmp_path

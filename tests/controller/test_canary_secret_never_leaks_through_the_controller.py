@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from tests.api.server import serve
 from tests.controller.conftest import app_spec, wait_for
 
@@ -32,7 +32,7 @@ spec: {path: token.txt, content: {fromEnv: APP_TOKEN}, mode: "0600"}
 """
     repo.commit({"app.yaml": manifests})
     controller = make_controller()
-    api = create_app(
+    api = create_asgi_app(
         controller,
         controller.store,
         admin_token=TOKEN,

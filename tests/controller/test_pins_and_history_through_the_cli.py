@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.cli import client as cli_client
 from kedge.cli import main as cli_main
 from tests.api.server import serve
@@ -27,7 +27,7 @@ def test_rollback_is_shown_as_a_pin_and_history_filters(kedge, make_controller, 
     (root / "motd").write_text("tampered\n")
     wait_for(lambda: (root / "motd").read_text() == "v2\n", message="self-heal")
 
-    api = create_app(controller, controller.store, admin_token=TOKEN, webhook_secret="unused-secret")
+    api = create_asgi_app(controller, controller.store, admin_token=TOKEN, webhook_secret="unused-secret")
     with serve(api) as url:
         env = {"KEDGE_SERVER": url, "KEDGE_TOKEN": TOKEN, "COLUMNS": "250"}
         entries = json.loads(kedge("app", "history", "web", "-o", "json", env=env).stdout)
@@ -66,7 +66,7 @@ def test_app_diff_never_says_no_changes_under_an_error(kedge, make_controller, r
     repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n") + "kind: File\nspec: [\n"}, "broken")
     wait_for(lambda: controller.get_app("web")["status"]["health"] == "Degraded", message="degraded")
 
-    api = create_app(controller, controller.store, admin_token=TOKEN, webhook_secret="unused-secret")
+    api = create_asgi_app(controller, controller.store, admin_token=TOKEN, webhook_secret="unused-secret")
     with serve(api) as url:
         env = {"KEDGE_SERVER": url, "KEDGE_TOKEN": TOKEN, "COLUMNS": "250"}
         diff = kedge("app", "diff", "web", env=env)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.store import Store
@@ -21,7 +21,7 @@ def test_readyz_follows_the_store(pg_cluster, pg_name, tmp_path) -> None:
     controller = Controller(store, engine, cache_dir=tmp_path / "cache")
     controller.start()
     try:
-        api = create_app(controller, store, admin_token="readyz-admin-token-0123456789", webhook_secret="s")
+        api = create_asgi_app(controller, store, admin_token="readyz-admin-token-0123456789", webhook_secret="s")
         with serve(api) as url:
             assert httpx.get(f"{url}/readyz").status_code == 200
             with pg_cluster.connect() as conn:

@@ -8,7 +8,7 @@ import json
 
 import httpx
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.ui import mount
 from tests.api.server import serve
 from tests.controller.conftest import app_spec, file_doc, wait_for
@@ -20,7 +20,7 @@ SECRET = "real-controller-webhook-secret"
 def test_api_drives_the_real_controller(make_controller, repo, root) -> None:
     first = repo.commit({"app.yaml": file_doc("motd", "motd", "v1\n")})
     controller = make_controller()
-    api = create_app(
+    api = create_asgi_app(
         controller,
         controller.store,
         admin_token=TOKEN,

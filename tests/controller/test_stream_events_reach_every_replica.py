@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kedge.controller.api import StreamEvent
+from kedge.controller.protocol import StreamEvent
 from kedge.controller.relay import CHANNEL, SharedBus
 from kedge.store import Store
 from tests.fixtures.pg import PgCluster, unique_name

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.controller.controller import Controller
 from tests.api.server import serve
 from tests.controller.conftest import wait_for
@@ -19,7 +19,7 @@ WEBHOOK_SECRET = "hardening-webhook-secret"
 
 @contextmanager
 def api_client(controller: Controller, **options: Any) -> Iterator[httpx.Client]:
-    api = create_app(
+    api = create_asgi_app(
         controller,
         controller.store,
         admin_token=ADMIN,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.platform import expander, load_platform
@@ -61,7 +61,7 @@ def server(tmp_path: Path) -> Iterator[tuple[Controller, TestClient]]:
         local_sources=LocalSources.under([tmp_path]),
     )
     controller.start()
-    api = create_app(controller, store, admin_token=TOKEN, webhook_secret="unused")
+    api = create_asgi_app(controller, store, admin_token=TOKEN, webhook_secret="unused")
     try:
         with TestClient(api, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
             yield controller, client

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kedge.api.app import ApiSettings, create_app
+from kedge.api.asgi import ApiSettings, create_asgi_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.retry import RetryPolicy
@@ -53,7 +53,7 @@ def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer
     controller.create_app(GOOD_APP, {**spec, "source": {**spec["source"], "path": "good"}}, "test")
     wait_for(lambda: controller.get_app(GOOD_APP)["status"]["sync"] == "Synced", message="the good app synced")
     token = store.create_token("reliability", "admin")
-    api = create_app(controller, store, admin_token=None, webhook_secret=None,
+    api = create_asgi_app(controller, store, admin_token=None, webhook_secret=None,
                      settings=ApiSettings(failed_logins=1_000_000))
     try:
         with serve(api) as url:

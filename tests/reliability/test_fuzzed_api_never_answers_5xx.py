@@ -22,7 +22,7 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 
-from kedge.api.app import ApiSettings, create_app
+from kedge.api.asgi import ApiSettings, create_asgi_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.sources import LocalSources
@@ -32,7 +32,7 @@ from tests.controller.conftest import GitRepo, app_spec, file_doc, provider_conf
 
 EXAMPLES = int(os.environ.get("KEDGE_FUZZ_EXAMPLES", "4"))
 ROLES = ("admin", "operator", "viewer", "scoped")
-_document = create_app(None, None, admin_token=None, webhook_secret=None).openapi()  # type: ignore[arg-type]
+_document = create_asgi_app(None, None, admin_token=None, webhook_secret=None).openapi()  # type: ignore[arg-type]
 OPERATIONS = [
     (method.upper(), path)
     for path, item in _document["paths"].items()
@@ -68,7 +68,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         controller.create_app(name, app_spec(repo.path), "test")
     tokens = {role: store.create_token(role, role) for role in ("admin", "operator", "viewer")}
     tokens["scoped"] = store.create_token("scoped", "operator", apps=["payments*"])
-    api = create_app(
+    api = create_asgi_app(
         controller,
         store,
         admin_token=None,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from kedge.cli import secret
 from kedge.cli.main import handle_errors
-from kedge.engine.age import generate
+from kedge.engine.encryption import generate
 from tests.conftest import RunResult
 
 _app = typer.Typer()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kedge.engine.age import encrypt, generate, parse_recipient
+from kedge.engine.encryption import encrypt, generate, parse_recipient
 from tests.conftest import write
 from tests.secrets.secret_support import age_identity
 

@@ -14,7 +14,7 @@ import os
 import uuid
 from pathlib import Path
 
-from kedge.engine.age import encrypt, parse_recipient
+from kedge.engine.encryption import encrypt, parse_recipient
 from kedge.model import ProviderError
 from kedge.providers import registry
 from kedge.providers.fake import FakeProvider

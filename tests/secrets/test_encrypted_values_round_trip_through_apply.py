@@ -65,7 +65,7 @@ def test_encrypted_value_is_decrypted_by_plan_and_apply(kedge, local_app, tmp_pa
 
 
 def test_a_value_can_be_encrypted_for_several_recipients(tmp_path) -> None:
-    from kedge.engine.age import decrypter, read_identities
+    from kedge.engine.encryption import decrypter, read_identities
 
     keys = [tmp_path / "a.key", tmp_path / "b.key"]
     recipients = [kedge_secret("keygen", "-o", k).stdout.strip() for k in keys]

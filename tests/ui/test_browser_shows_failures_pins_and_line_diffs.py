@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kedge.api.app import create_app
+from kedge.api.asgi import create_asgi_app
 from kedge.controller.controller import Controller
 from kedge.engine import Engine
 from kedge.engine.retry import RetryPolicy
@@ -62,7 +62,7 @@ def world(tmp_path: Path) -> Iterator[tuple[str, Controller, Path, GitRepo, GitR
     )
     good, bad = GitRepo(tmp_path / "good"), GitRepo(tmp_path / "bad")
     controller.start()
-    api = create_app(controller, store, admin_token=TOKEN, webhook_secret="unused", ui=mount)
+    api = create_asgi_app(controller, store, admin_token=TOKEN, webhook_secret="unused", ui=mount)
     try:
         with serve(api) as url:
             yield url, controller, root, good, bad

@@ -1,6 +1,6 @@
-"""``create_app``: the HTTP server of ``kedge serve`` as one ASGI application.
+"""``create_asgi_app``: the HTTP server of ``kedge serve`` as one ASGI application.
 
-    app = create_app(control, store, admin_token=..., webhook_secret=..., ui=kedge.ui.mount)
+    app = create_asgi_app(control, store, admin_token=..., webhook_secret=..., ui=kedge.ui.mount)
     uvicorn.run(app, host="127.0.0.1", port=8080)
 
 It serves the REST API under ``/api/v1`` (OpenAPI document at ``/openapi.json``), the web UI's
@@ -26,12 +26,12 @@ from fastapi import FastAPI, Request
 
 import kedge
 from kedge.api import admin, apps, cost, errors, health, replicas, session, stream, webhook
-from kedge.api.applist import AppList
+from kedge.api.app_list_cache import AppList
 from kedge.api.auth import Authenticator, FailedLogins, Principal, Sessions
 from kedge.api.limits import MIB, BodyLimit
 from kedge.api.middleware import HttpMetrics, Measured, SecurityHeaders
 from kedge.api.proxies import TrustedProxies, parse_networks
-from kedge.controller.api import ControlPlane
+from kedge.controller.protocol import ControlPlane
 from kedge.store import Store
 
 Viewer = Callable[[Request], Principal | None]
@@ -54,7 +54,7 @@ class ApiSettings:
     clock: Callable[[], float] = field(default=time.monotonic)
 
 
-def create_app(
+def create_asgi_app(
     control: ControlPlane,
     store: Store,
     *,

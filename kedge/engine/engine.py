@@ -1,12 +1,15 @@
 """The engine's public face: plan, apply and drift of one app, as named steps.
 
+    engine = Engine(Store.open("kedge.db"))
     run = engine.plan("payments", Path("apps/payments"), Options(prune=True))
     if run.plan.ok and run.plan.has_changes:
         outcome = engine.apply(run)
-    engine.close(run)
+    engine.finish(run)
+    engine.close()
 
-``AppRun`` carries what the steps share (rendered manifests, connections, observations), so
-apply performs exactly the plan the user saw, against the observations it was made from.
+Each step returns a new ``AppRun`` and changes none: render gives the manifests, plan adds the
+``Basis`` it observed (inventory, intents, observations, connections) and the ``Plan`` made from
+it, and apply performs exactly that plan against that basis.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,60 +25,26 @@ from kedge.cost import Catalog, check_usage
 from kedge.engine.apply import Applier, ApplyOutcome, Progress, scrubber
 from kedge.engine.cost import load_catalog, plan_cost
 from kedge.engine.migrate_plan import plan_with_migrations
-from kedge.engine.observe import Connections, Observed, observe
+from kedge.engine.observe import Connections, observe
 from kedge.engine.platform import expander
+from kedge.engine.record import record_run
 from kedge.engine.render import Rendered, render
 from kedge.engine.retry import RetryPolicy
+from kedge.engine.run import AppRun, Basis, Options
+from kedge.engine.targets import target
 from kedge.manifests import CoreDocument
-from kedge.model import Diagnostic, Identity, InventoryEntry, KedgeError, Observation, Resource, ResourceKey
+from kedge.model import Diagnostic, Identity, KedgeError, Observation, Resource, ResourceKey
 from kedge.model.diagnostics import has_errors
-from kedge.model.values import contains_unknown, secret_values
+from kedge.model.values import contains_unknown
 from kedge.planning import Action, Change, Plan
 from kedge.planning.planner import PlanInput
 from kedge.providers import registry
 from kedge.providers.base import FieldChange
-from kedge.store import Intent, RunResult, Store
-from kedge.store.audit import AuditItem
+from kedge.store import Intent, Store
 
 if TYPE_CHECKING:
     from kedge.compositions import ClaimExpander
     from kedge.planning.policy import PolicyLimits
-
-
-@dataclass(frozen=True)
-class Options:
-    prune: bool = False
-    allow_empty: bool = False
-    confirm_prune: bool = False
-    revision: str | None = None
-    trigger: str = "manual"
-    actor: str = "cli"
-    check_policies: bool = True  # off for read-only reports (drift): a guardrail guards changes
-    # A read-only report (drift): a change a provider would refuse (a destructive revert) is
-    # noted on the resource instead of failing the plan; nothing is ever applied from it.
-    observe_only: bool = False
-    app_labels: Mapping[str, str] = field(default_factory=dict)
-    platform_app: bool = True  # may declare Definitions and Compositions (one-shot: always)
-
-
-@dataclass
-class AppRun:
-    app: str
-    options: Options
-    rendered: Rendered
-    inventory: list[InventoryEntry] = field(default_factory=list)
-    observed: Observed | None = None
-    plan: Plan = field(default_factory=Plan)
-    conns: Connections | None = None
-    intents: list[Intent] = field(default_factory=list)  # creates an earlier run may not have recorded
-    refused: dict[ResourceKey, str] = field(default_factory=dict)  # observe-only: why a revert is refused
-    error: KedgeError | None = None  # the error that stopped observation (the plan carries it too)
-
-    @property
-    def secrets(self) -> list[str]:
-        return [s for r in self.rendered.resources for s in secret_values(r.spec)] + [
-            s for c in self.rendered.configs.values() for s in secret_values(c.settings)
-        ]
 
 
 class Engine:
@@ -106,6 +74,8 @@ class Engine:
         self.env = env
         self.concurrency = concurrency
         self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="kedge-engine")
+        # app -> outputs its last apply produced, for the views that follow it (claim readiness)
+        self._applied: dict[str, Mapping[tuple[str, str], Mapping[str, Any]]] = {}
 
     @property
     def catalog(self) -> Catalog:
@@ -134,98 +104,109 @@ class Engine:
         run = AppRun(app, options, rendered) if rendered is not None else self.render(app, path, options)
         usage_problems = check_usage(run.rendered.resources) if run.rendered.ok else []
         if not run.rendered.ok or has_errors(usage_problems):
-            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, *usage_problems])
-            return run
-        run.inventory = self.store.inventory(app)
-        run.intents = self.store.intents(app)
-        run.conns = Connections(app, run.rendered.configs)
-        scrub = scrubber(lambda: run.secrets)
+            return dataclasses.replace(
+                run, plan=Plan(diagnostics=[*run.rendered.diagnostics, *usage_problems])
+            )
+        basis = self._observe(run)
+        if isinstance(basis, KedgeError):
+            problem = Diagnostic.error(scrubber(lambda: run.secrets)(str(basis)), code=basis.code)
+            return dataclasses.replace(
+                run, plan=Plan(diagnostics=[*run.rendered.diagnostics, problem]), error=basis
+            )
+        return self._plan(dataclasses.replace(run, basis=basis), basis, usage_problems)
+
+    def _observe(self, run: AppRun) -> Basis | KedgeError:
+        """The app's inventory, intents and the world as it is; an error closes what it opened."""
+        inventory = self.store.inventory(run.app)
+        intents = self.store.intents(run.app)
+        conns = Connections(run.app, run.rendered.configs)
         try:
-            run.observed = observe(run.rendered, run.inventory, run.conns, self.pool, self.retry)
+            observed = observe(run.rendered, inventory, conns, self.pool, self.retry)
         except KedgeError as err:
-            run.error = err
-            problem = Diagnostic.error(scrub(str(err)), code=err.code)
-            run.plan = Plan(diagnostics=[*run.rendered.diagnostics, problem])
-            return run
-        identities = [r.identity() for r in run.rendered.resources]
-        # The planner compares what the provider will be asked for: references resolved.
-        targets = run.observed.targets
-        resolved = [
-            dataclasses.replace(r, spec=targets[r.identity()].spec)
-            if r.identity() in targets and targets[r.identity()].spec is not r.spec
-            else r
-            for r in run.rendered.resources
-        ]
+            conns.close()
+            return err
+        return Basis(inventory, intents, observed, conns)
+
+    def _plan(self, run: AppRun, basis: Basis, usage_problems: Sequence[Diagnostic]) -> AppRun:
+        """The plan of ``run`` against ``basis``: changes, previews, cost and policy verdicts."""
+        observed, options = basis.observed, run.options
+        # The planner compares what the provider will be asked for: references resolved. Each
+        # change carries that resolved resource, and apply sends it as is.
+        desired = [observed.resolved.get(r.key, r) for r in run.rendered.resources]
+        owned = {e.identity for e in basis.inventory}
         plan_input = PlanInput(
-            app=app,
-            desired=resolved,
-            observed=run.observed.by_identity,
-            inventory=run.inventory,
+            app=run.app,
+            desired=desired,
+            observed=observed.by_identity,
+            inventory=basis.inventory,
             # Only identities this app does not own yet can belong to someone else.
-            owners=self.store.owners(set(identities) - {e.identity for e in run.inventory}),
-            intents={i.identity for i in run.intents},
+            owners=self.store.owners({r.identity() for r in desired} - owned),
+            intents={i.identity for i in basis.intents},
             prune=options.prune,
             allow_empty=options.allow_empty,
             confirm_prune=options.confirm_prune,
         )
         expand = self.platform.for_app(options.platform_app)
-        runs = partial(self.store.runs, app, limit=3, with_results=True)
+        runs = partial(self.store.runs, run.app, limit=3, with_results=True)
         plan = plan_with_migrations(plan_input, registry.kind_spec, run, expand, runs)
-        changes, previews = self._preview(run, plan)
-        cost = plan_cost(changes, run.inventory, run.rendered, self.catalog)
+        changes, previews, refused = self._preview(run, basis, plan)
+        cost = plan_cost(changes, basis.inventory, run.rendered, self.catalog)
         policies = [d for d in (*self.policies, *run.rendered.core) if d.kind == "Policy"]
         verdicts = (
             _check_plan(
                 policies,
                 changes,
-                app=app,
+                app=run.app,
                 kinds=registry.kind_spec,
                 app_labels=options.app_labels,
-                inventory=run.inventory,
+                inventory=basis.inventory,
                 limits=self.policy_limits,
                 cost=cost,
             )
             if options.check_policies and policies
             else []
         )
-        reported = _conditions(run.rendered.resources, run.observed.by_identity)
+        reported = _conditions(run.rendered.resources, observed.by_identity)
         diagnostics = [
-            *run.rendered.diagnostics, *plan.diagnostics, *reported, *previews, *usage_problems, *verdicts
+            *run.rendered.diagnostics,
+            *plan.diagnostics,
+            *reported,
+            *previews,
+            *usage_problems,
+            *verdicts,
         ]
-        run.plan = Plan(_with_dependencies(changes, run.rendered), diagnostics, cost)
-        return run
+        final = Plan(_with_dependencies(changes, run.rendered), diagnostics, cost)
+        return dataclasses.replace(run, plan=final, refused=refused)
 
-    def _preview(self, run: AppRun, plan: Plan) -> tuple[list[Change], list[Diagnostic]]:
+    def _preview(
+        self, run: AppRun, basis: Basis, plan: Plan
+    ) -> tuple[list[Change], list[Diagnostic], dict[ResourceKey, str]]:
         """Ask providers that can tell for the exact statements of each change (shown in the plan).
 
         A provider refuses a change here (a destructive table change without the annotation),
-        before anything runs, as a diagnostic on the resource.
+        before anything runs, as a diagnostic on the resource (observe-only: as a note in
+        ``refused``, since nothing will be applied).
         """
-        assert run.observed is not None and run.conns is not None
         scrub = scrubber(lambda: run.secrets)
         out: list[Change] = []
         problems: list[Diagnostic] = []
+        refused: dict[ResourceKey, str] = {}
         for change in plan.changes:
             r = change.resource
             if r is None or change.action not in (Action.CREATE, Action.UPDATE, Action.REPLACE):
                 out.append(change)
                 continue
-            client = run.conns.client(r.provider_config)
-            preview = getattr(client, "preview", None)
-            if preview is None:
+            preview = getattr(basis.conns.client(r.provider_config), "preview", None)
+            if preview is None or contains_unknown(r.spec):  # unknown: depends on outputs not created yet
                 out.append(change)
                 continue
-            target = run.observed.targets[r.identity()]
-            if contains_unknown(target.spec):  # the statements depend on outputs not created yet
-                out.append(change)
-                continue
-            observed = run.observed.by_identity.get(r.identity(), Observation.missing())
+            observed = basis.observed.by_identity.get(r.identity(), Observation.missing())
             diff = [FieldChange(d.path, d.before, d.after) for d in change.diff]
             try:
-                statements = preview(target, observed, diff)
+                statements = preview(target(r, basis.by_key), observed, diff)
             except KedgeError as err:
                 if run.options.observe_only:
-                    run.refused[change.key] = scrub(str(err)).removeprefix(f"{change.key}: ")
+                    refused[change.key] = scrub(str(err)).removeprefix(f"{change.key}: ")
                 else:
                     problems.append(
                         Diagnostic.error(scrub(str(err)), file=r.file, line=r.line, code=err.code)
@@ -233,12 +214,16 @@ class Engine:
                 out.append(change)
                 continue
             out.append(dataclasses.replace(change, statements=tuple(statements)))
-        return out, problems
+        return out, problems, refused
 
     def apply(self, run: AppRun, progress: Progress | None = None) -> ApplyOutcome:
-        """Perform ``run.plan`` (which must be free of errors) and record the run."""
-        assert run.observed is not None and run.conns is not None and run.plan.ok
-        store = self.store
+        """Perform ``run.plan`` against the basis it was made from, and record the run.
+
+        Only a plan free of errors is performed: anything else raises ``ValueError``.
+        """
+        if run.basis is None or not run.plan.ok:
+            raise ValueError(f"{run.app}: only a plan without errors can be applied")
+        store, basis = self.store, run.basis
         # Whoever applies an app holds it alone (the controller's lease, or the one user of a
         # one-shot store), so an unfinished run of this app is one whose process died.
         store.mark_interrupted_runs([run.app])
@@ -249,58 +234,33 @@ class Engine:
             app=run.app,
             store=store,
             rendered=run.rendered,
-            observed=run.observed,
-            inventory={e.key: e for e in run.inventory},
-            conns=run.conns,
+            observed=basis.observed,
+            inventory=basis.by_key,
+            conns=basis.conns,
             pool=self.pool,
             retry=self.retry,
             scrub=scrubber(lambda: run.secrets),
             progress=progress,
             workers=self.concurrency,
-            stale_intents=_by_identity(run.intents),
+            stale_intents=_by_identity(basis.intents),
         )
-        outcome = ApplyOutcome()
         try:
-            outcome = applier.apply(run.plan)
+            return applier.apply(run.plan)
         finally:
-            results = [
-                RunResult(
-                    r.change.key,
-                    r.change.action.value,
-                    r.result,
-                    [d.to_json() for d in r.change.diff],
-                    r.error,
-                )
-                for r in applier.outcome.results
-            ]
-            store.record_results(run_id, results)
-            store.audit_many(
-                AuditItem(
-                    run.options.actor,
-                    r.change.action.value,
-                    app=run.app,
-                    resource=str(r.change.key),
-                    revision=run.options.revision,
-                    diff=[d.to_json() for d in r.change.diff],
-                    result=r.result,
-                    details={**(r.details or {}), **({"error": r.error} if r.error else {})} or None,
-                )
-                for r in applier.outcome.results
-                if r.change.is_change or r.result != "succeeded"
-            )
-            failed = len(applier.outcome.failed)
-            status = (
-                "succeeded" if applier.outcome.ok else ("failed" if failed == len(results) else "partial")
-            )
-            message = "; ".join(f"{r.change.key}: {r.error}" for r in applier.outcome.results if r.error)[
-                :4000
-            ]
-            store.finish_run(run_id, status, run.plan.summary(), message or None)
-        return outcome
+            self._applied[run.app] = dict(applier.outputs)
+            record_run(store, run_id, run, applier.outcome)
+
+    def outputs_after_apply(self, run: AppRun) -> Mapping[tuple[str, str], Mapping[str, Any]]:
+        """(kind, name) -> outputs as the run's apply left them: those observed, overridden by
+        those the apply produced (until ``finish``)."""
+        observed = run.observed.outputs if run.observed is not None else {}
+        return {**observed, **self._applied.get(run.app, {})}
 
     def finish(self, run: AppRun) -> None:
-        if run.conns is not None:
-            run.conns.close()
+        """Close the connections the run's plan opened."""
+        self._applied.pop(run.app, None)
+        if run.basis is not None:
+            run.basis.conns.close()
 
     # -- read-only views -----------------------------------------------------------------------
 

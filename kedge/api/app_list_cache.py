@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kedge.api.views import app_view, dumps
-from kedge.controller.api import ControlPlane, Subscription
+from kedge.controller.protocol import ControlPlane, Subscription
 
 log = logging.getLogger("kedge.api")
 
