@@ -46,7 +46,9 @@ def test_apps_spread_fail_over_and_each_commit_applies_once(replica_set: Replica
     first = replica_set.commit_all("v1\n")
     replica_set.start(3)
     owners = wait_until(lambda: _spread(replica_set, 3), 30, "apps spread over three replicas")
-    assert all(owners.values()), f"every replica owns some apps: {owners}"
+    # Disjoint and complete (``_spread``); with random replica names and 8 apps, one of three
+    # replicas owning none is a legal outcome of rendezvous hashing (about one start in nine).
+    assert sum(len(apps) for apps in owners.values()) == len(replica_set.apps)
     wait_until(lambda: set(replica_set.contents().values()) == {"v1\n"}, 60, "v1 applied everywhere")
     assert set(_applied_once(replica_set, first).values()) == {1}, "each app applied v1 exactly once"
 
