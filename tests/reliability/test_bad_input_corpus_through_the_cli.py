@@ -8,6 +8,7 @@ Manifest cases go through ``kedge apply DIR --auto-approve``; source cases throu
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,7 +104,7 @@ def test_bad_sources_are_refused_by_app_create(
     store = real_server.store
     marker = tmp_path / "pwned"
     env = {"KEDGE_SERVER": real_server.url, "KEDGE_TOKEN": real_server.token}
-    before = (kedge("app", "list", "-o", "json", env=env).stdout, store.audit_head())
+    before = (_declared(kedge, env), store.audit_head())
     result = kedge(
         "app", "create", case.name, "--repo", case.repo.format(marker=marker), "--revision",
         case.revision.format(marker=marker), "--path", case.path, env=env,
@@ -112,6 +113,12 @@ def test_bad_sources_are_refused_by_app_create(
     assert "Traceback" not in result.output
     assert CANARY not in result.output
     assert case.field in result.stderr, result
-    assert (kedge("app", "list", "-o", "json", env=env).stdout, store.audit_head()) == before
+    assert (_declared(kedge, env), store.audit_head()) == before
     assert not marker.exists()
     assert real_server.controller.get_app(GOOD_APP)["status"]["sync"] == "Synced"
+
+
+def _declared(kedge: KedgeRun, env: dict[str, str]) -> list[tuple[str, object]]:
+    """The apps and their specs (their status moves on with every sweep of the good app)."""
+    listed = json.loads(kedge("app", "list", "-o", "json", env=env).stdout)
+    return [(app["name"], app["spec"]) for app in listed]
