@@ -50,7 +50,7 @@ def events(client: LocalClient, root: Path) -> Iterator[queue.Queue[WatchEvent]]
         out.get()
     yield out
     stop.set()
-    thread.join(timeout=2)
+    thread.join(timeout=6)  # an idle watch looks at its stop flag every 2 s
     assert not thread.is_alive(), "the watch did not stop when asked"
 
 
