@@ -6,6 +6,7 @@ import json
 import textwrap
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,28 @@ def app_spec(repo: Path, **policy: Any) -> dict[str, Any]:
         "source": {"repoURL": str(repo), "targetRevision": "main", "path": ".", "pollInterval": "1s"},
         "syncPolicy": {"automated": True, "selfHeal": True, "driftInterval": "30s", **policy},
     }
+
+
+@contextmanager
+def two_replicas(url: str, tmp_path: Path, root: Path, **options: Any) -> Iterator[dict[str, Controller]]:
+    """Controllers ``replica-a`` and ``replica-b`` on one store (not started), by name."""
+    made: list[tuple[Controller, Engine, Store]] = []
+    for name in ("replica-a", "replica-b"):
+        store = Store.open(url)
+        engine = Engine(store, extra_configs=[provider_config(root)])
+        controller = Controller(
+            store,
+            engine,
+            cache_dir=tmp_path / f"git-{name}",
+            local_sources=LocalSources.under([tmp_path]),
+            replica=name,
+            **options,
+        )
+        made.append((controller, engine, store))
+    try:
+        yield {controller.holder: controller for controller, _, _ in made}
+    finally:
+        for controller, engine, store in made:
+            controller.stop()
+            engine.close()
+            store.close()

@@ -14,10 +14,8 @@ import pytest
 
 from kedge.controller.controller import Controller
 from kedge.controller.sharding import owner
-from kedge.engine import Engine
-from kedge.sources import LocalSources
-from kedge.store import FencedError, Store
-from tests.controller.conftest import GitRepo, app_spec, file_doc, provider_config, wait_for
+from kedge.store import FencedError
+from tests.controller.conftest import GitRepo, app_spec, file_doc, two_replicas, wait_for
 from tests.fixtures.pg import PgCluster, unique_name
 
 pytestmark = pytest.mark.postgres
@@ -26,26 +24,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def replicas(tmp_path: Path, pg_cluster: PgCluster, root: Path) -> Iterator[dict[str, Controller]]:
     url = pg_cluster.url(pg_cluster.create_database(unique_name("stall_")))
-    made: list[tuple[Controller, Engine, Store]] = []
-    for name in ("replica-a", "replica-b"):
-        store = Store.open(url)
-        engine = Engine(store, extra_configs=[provider_config(root)])
-        controller = Controller(
-            store,
-            engine,
-            cache_dir=tmp_path / f"git-{name}",
-            local_sources=LocalSources.under([tmp_path]),
-            replica=name,
-            heartbeat_ttl=1.5,
-        )
-        made.append((controller, engine, store))
-    try:
-        yield {controller.holder: controller for controller, _, _ in made}
-    finally:
-        for controller, engine, store in made:
-            controller.stop()
-            engine.close()
-            store.close()
+    with two_replicas(url, tmp_path, root, heartbeat_ttl=1.5) as made:
+        yield made
 
 
 def test_the_stalled_replicas_writes_are_refused(

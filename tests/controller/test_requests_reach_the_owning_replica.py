@@ -11,10 +11,7 @@ import pytest
 
 from kedge.controller.controller import Controller
 from kedge.controller.sharding import owner
-from kedge.engine import Engine
-from kedge.sources import LocalSources
-from kedge.store import Store
-from tests.controller.conftest import GitRepo, app_spec, file_doc, provider_config, wait_for
+from tests.controller.conftest import GitRepo, app_spec, file_doc, two_replicas, wait_for
 from tests.fixtures.pg import PgCluster, unique_name
 
 pytestmark = pytest.mark.postgres
@@ -23,29 +20,12 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pair(tmp_path: Path, pg_cluster: PgCluster, root: Path) -> Iterator[tuple[Controller, Controller]]:
     url = pg_cluster.url(pg_cluster.create_database(unique_name("wake_")))
-    made: list[tuple[Controller, Engine, Store]] = []
-    for name in ("replica-a", "replica-b"):
-        store = Store.open(url)
-        engine = Engine(store, extra_configs=[provider_config(root)])
-        controller = Controller(
-            store,
-            engine,
-            cache_dir=tmp_path / f"git-{name}",
-            local_sources=LocalSources.under([tmp_path]),
-            replica=name,
-        )
-        made.append((controller, engine, store))
-    for controller, _, _ in made:
-        controller.start()
-    first, second = made[0][0], made[1][0]
-    wait_for(lambda: len(first.membership.members()) == 2 and len(second.membership.members()) == 2)
-    try:
+    with two_replicas(url, tmp_path, root) as made:
+        first, second = made["replica-a"], made["replica-b"]
+        for controller in (first, second):
+            controller.start()
+        wait_for(lambda: len(first.membership.members()) == 2 and len(second.membership.members()) == 2)
         yield first, second
-    finally:
-        for controller, engine, store in made:
-            controller.stop()
-            engine.close()
-            store.close()
 
 
 def test_the_owner_does_the_work_asked_of_another_replica(

@@ -11,10 +11,7 @@ import pytest
 
 from kedge.controller.controller import Controller
 from kedge.controller.sharding import owner
-from kedge.engine import Engine
-from kedge.sources import LocalSources
-from kedge.store import Store
-from tests.controller.conftest import GitRepo, app_spec, file_doc, provider_config, wait_for
+from tests.controller.conftest import GitRepo, app_spec, file_doc, two_replicas, wait_for
 from tests.fixtures.pg import PgCluster, unique_name
 
 pytestmark = pytest.mark.postgres
@@ -23,25 +20,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def replicas(tmp_path: Path, pg_cluster: PgCluster, root: Path) -> Iterator[dict[str, Controller]]:
     url = pg_cluster.url(pg_cluster.create_database(unique_name("startup_")))
-    made: list[tuple[Controller, Engine, Store]] = []
-    for name in ("replica-a", "replica-b"):
-        store = Store.open(url)
-        engine = Engine(store, extra_configs=[provider_config(root)])
-        controller = Controller(
-            store,
-            engine,
-            cache_dir=tmp_path / f"git-{name}",
-            local_sources=LocalSources.under([tmp_path]),
-            replica=name,
-        )
-        made.append((controller, engine, store))
-    try:
-        yield {controller.holder: controller for controller, _, _ in made}
-    finally:
-        for controller, engine, store in made:
-            controller.stop()
-            engine.close()
-            store.close()
+    with two_replicas(url, tmp_path, root) as made:
+        yield made
 
 
 def test_only_the_owner_marks_an_unfinished_run(replicas: dict[str, Controller], repo: GitRepo) -> None:
